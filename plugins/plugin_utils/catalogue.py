@@ -1,0 +1,288 @@
+# Copyright: avshift contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The vendor catalogue: loads catalogue.yml and answers "whose software is this name?".
+
+Names compare case-insensitively after a per-kind normalisation (".exe", ".service",
+".sys"/".ko" are optional). Exact names are looked up in a dict; wildcard patterns are
+bucketed by their first three characters, so a name costs one or two dict look-ups and
+rarely a regular-expression match: classifying stays close to the cost of reading JSON.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import (
+    CatalogueError,
+)
+
+CATALOGUE_PATH = Path(__file__).with_name("catalogue.yml")
+OS_FAMILIES = ("linux", "windows")
+
+# Inventory kinds, in the order the classifier reads them. The first evidence of a
+# finding names it, so packages (the most telling names) come first.
+KINDS = ("packages", "security_center", "services", "processes", "drivers")
+
+# catalogue key -> inventory kind it describes, per OS family
+_SIGNATURE_KEYS = {
+    "linux": {
+        "packages": "packages",
+        "services": "services",
+        "processes": "processes",
+        "drivers": "drivers",
+    },
+    "windows": {
+        "display_names": "packages",
+        "security_center": "security_center",
+        "services": "services",
+        "processes": "processes",
+        "drivers": "drivers",
+    },
+}
+_OTHER_PRODUCT_KEYS = {"paths", "active_services", "active_processes"}
+_WILDCARDS = re.compile(r"[*?\[]")
+_WILDCARD_RUNS = re.compile(r"\[[^\]]*\]|[*?]")
+_BUCKET = 3  # a pattern's literal prefix length used as its bucket key
+
+_SUFFIXES = {
+    "services": (".service",),
+    "processes": (".exe",),
+    "drivers": (".sys", ".ko", ".ko.xz", ".ko.gz", ".ko.zst"),
+}
+
+
+def _strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
+    for suffix in suffixes:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def normalize(kind: str, name: str) -> str:
+    """The form in which names of one inventory kind are compared."""
+    folded = name.casefold()
+    if kind in ("packages", "security_center"):
+        # Display names come with stray double spaces and trailing blanks.
+        return " ".join(folded.split())
+    if kind == "paths":
+        return folded.rstrip("/\\")
+    return _strip_suffix(folded.strip(), _SUFFIXES.get(kind, ()))
+
+
+# Publishers are written with and without quotes, dots and legal-form commas, and
+# with Cyrillic letters that look Latin ("АО" vs "AO"); fold all of that away.  # noqa: RUF003
+_LOOKALIKES = str.maketrans("аеокрсухтмвн", "aeokpcyxtmbh")
+_EMAIL = re.compile(r"<[^>]*>")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def fold_publisher(publisher: str) -> str:
+    text = _EMAIL.sub(" ", publisher.casefold()).translate(_LOOKALIKES)
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+@dataclass(frozen=True, eq=False)
+class Product:
+    vendor: str
+    id: str
+    name: str
+    role: str
+    os_family: str
+    active_services: frozenset[str] = frozenset()
+    active_processes: frozenset[str] = frozenset()
+
+    @property
+    def can_be_active(self) -> bool:
+        return bool(self.active_services or self.active_processes)
+
+
+@dataclass
+class NameIndex:
+    """Exact names and wildcard patterns of one inventory kind, for one OS family."""
+
+    exact: dict[str, list[Product]] = field(default_factory=dict)
+    buckets: dict[str, list[tuple[int, re.Pattern, Product]]] = field(default_factory=dict)
+
+    def add(self, pattern: str, product: Product, kind: str, source: str) -> None:
+        normalized = normalize(kind, pattern)
+        wildcard = _WILDCARDS.search(normalized)
+        if wildcard is None:
+            candidates = self.exact.setdefault(normalized, [])
+            if product not in candidates:
+                candidates.append(product)
+            return
+        if wildcard.start() < _BUCKET:
+            raise CatalogueError(
+                source,
+                None,
+                f"pattern {pattern!r} needs {_BUCKET} literal characters before its first wildcard",
+            )
+        literal_chars = len(_WILDCARD_RUNS.sub("", normalized))
+        regex = re.compile(fnmatch.translate(normalized), re.DOTALL)
+        bucket = self.buckets.setdefault(normalized[:_BUCKET], [])
+        bucket.append((literal_chars, regex, product))
+        # Most specific first: "Kaspersky Security Center*Network Agent*" must win
+        # over "Kaspersky Security Center*".
+        bucket.sort(key=lambda item: -item[0])
+
+    def lookup(self, normalized: str) -> list[Product]:
+        """Products whose signature matches, best match first (exact before pattern)."""
+        found = self.exact.get(normalized)
+        bucket = self.buckets.get(normalized[:_BUCKET])
+        if bucket is None:
+            return found or []
+        matches = list(found) if found else []
+        for _, regex, product in bucket:
+            if product not in matches and regex.match(normalized):
+                matches.append(product)
+        return matches
+
+
+@dataclass
+class Signatures:
+    """Everything needed to attribute one OS family's inventory to vendors."""
+
+    os_family: str
+    indexes: dict[str, NameIndex]
+    publishers: dict[str, str]  # folded publisher -> vendor id
+    # normalized path -> (vendor id, product or None for vendor-wide paths)
+    paths: dict[str, tuple[str, Product | None]]
+    path_list: list[str]  # as written in the catalogue, for collectors to test
+
+
+@dataclass
+class Catalogue:
+    vendors: dict[str, str]  # vendor id -> display name
+    products: dict[str, list[Product]]  # vendor id -> its products, one per OS family
+    signatures: dict[str, Signatures]  # os family -> Signatures
+    source: str
+
+    def vendors_for(self, os_family: str) -> set[str]:
+        """Vendors that have at least one product for the OS family."""
+        return {
+            vendor
+            for vendor, products in self.products.items()
+            if any(product.os_family == os_family for product in products)
+        }
+
+
+def _expect(value, kind, source, where):
+    if not isinstance(value, kind):
+        expected = {list: "a list", dict: "a mapping", str: "a string"}[kind]
+        raise CatalogueError(source, where, f"expected {expected}")
+    return value
+
+
+def _string_list(value, source, where) -> list[str]:
+    items = _expect(value if value is not None else [], list, source, where)
+    for position, item in enumerate(items):
+        _expect(item, str, source, f"{where}[{position}]")
+    return items
+
+
+def _load_product(vendor, product_id, spec, source, signatures, products) -> None:
+    where = f"vendors.{vendor}.products.{product_id}"
+    _expect(spec, dict, source, where)
+    unknown = set(spec) - {"name", "role", *OS_FAMILIES}
+    if unknown:
+        raise CatalogueError(source, where, f"unknown keys {sorted(unknown)}")
+    for os_family in OS_FAMILIES:
+        block = spec.get(os_family)
+        if block is None:
+            continue
+        block_where = f"{where}.{os_family}"
+        _expect(block, dict, source, block_where)
+        allowed = set(_SIGNATURE_KEYS[os_family]) | _OTHER_PRODUCT_KEYS
+        unknown = set(block) - allowed
+        if unknown:
+            raise CatalogueError(source, block_where, f"unknown keys {sorted(unknown)}")
+        product = Product(
+            vendor=vendor,
+            id=product_id,
+            name=_expect(spec.get("name", product_id), str, source, f"{where}.name"),
+            role=_expect(spec.get("role", "other"), str, source, f"{where}.role"),
+            os_family=os_family,
+            active_services=frozenset(
+                normalize("services", name)
+                for name in _string_list(
+                    block.get("active_services"), source, f"{block_where}.active_services"
+                )
+            ),
+            active_processes=frozenset(
+                normalize("processes", name)
+                for name in _string_list(
+                    block.get("active_processes"), source, f"{block_where}.active_processes"
+                )
+            ),
+        )
+        products[vendor].append(product)
+        sig = signatures[os_family]
+        for key, kind in _SIGNATURE_KEYS[os_family].items():
+            for pattern in _string_list(block.get(key), source, f"{block_where}.{key}"):
+                sig.indexes[kind].add(pattern, product, kind, source)
+            if key == "display_names":
+                # Security Center shows the same product names as the uninstall registry.
+                for pattern in _string_list(block.get(key), source, f"{block_where}.{key}"):
+                    sig.indexes["security_center"].add(pattern, product, "security_center", source)
+        for path in _string_list(block.get("paths"), source, f"{block_where}.paths"):
+            sig.paths[normalize("paths", path)] = (vendor, product)
+            sig.path_list.append(path)
+
+
+def load_catalogue(path: str | os.PathLike | None = None) -> Catalogue:
+    """Read and index a catalogue file (the shipped one by default)."""
+    return _load_catalogue(str(path or CATALOGUE_PATH))
+
+
+@cache
+def _load_catalogue(path: str) -> Catalogue:
+    source = os.path.basename(path)
+    try:
+        with open(path, encoding="utf-8") as stream:
+            data = yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except OSError as exc:
+        raise CatalogueError(path, None, f"cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise CatalogueError(path, None, f"invalid YAML: {exc}") from None
+    _expect(data, dict, source, None)
+    if data.get("schema") != 1:
+        raise CatalogueError(source, "schema", "expected 1")
+    vendors_spec = _expect(data.get("vendors"), dict, source, "vendors")
+    signatures = {
+        os_family: Signatures(
+            os_family=os_family,
+            indexes={kind: NameIndex() for kind in KINDS},
+            publishers={},
+            paths={},
+            path_list=[],
+        )
+        for os_family in OS_FAMILIES
+    }
+    vendors: dict[str, str] = {}
+    products: dict[str, list[Product]] = {}
+    for vendor, spec in vendors_spec.items():
+        where = f"vendors.{vendor}"
+        _expect(spec, dict, source, where)
+        vendors[vendor] = _expect(spec.get("name", vendor), str, source, f"{where}.name")
+        products[vendor] = []
+        for publisher in _string_list(spec.get("publishers"), source, f"{where}.publishers"):
+            for sig in signatures.values():
+                sig.publishers[fold_publisher(publisher)] = vendor
+        vendor_paths = _expect(spec.get("paths") or {}, dict, source, f"{where}.paths")
+        for os_family, paths in vendor_paths.items():
+            if os_family not in OS_FAMILIES:
+                raise CatalogueError(source, f"{where}.paths", f"unknown OS family {os_family!r}")
+            for path in _string_list(paths, source, f"{where}.paths.{os_family}"):
+                signatures[os_family].paths[normalize("paths", path)] = (vendor, None)
+                signatures[os_family].path_list.append(path)
+        product_specs = _expect(spec.get("products"), dict, source, f"{where}.products")
+        for product_id, product_spec in product_specs.items():
+            _load_product(vendor, product_id, product_spec, source, signatures, products)
+    return Catalogue(vendors=vendors, products=products, signatures=signatures, source=source)

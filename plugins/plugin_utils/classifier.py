@@ -1,0 +1,308 @@
+# Copyright: avshift contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The classifier: raw inventory + policy + catalogue -> the verdict for one host.
+
+Pure Python on the controller; it never touches a host. It validates the raw inventory
+(the collectors' contract) in the same pass that matches it, because checking and
+matching a name cost about the same as reading it.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
+    KINDS,
+    OS_FAMILIES,
+    Catalogue,
+    Product,
+    Signatures,
+    fold_publisher,
+    load_catalogue,
+    normalize,
+)
+from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import (
+    InventoryError,
+    describe_type,
+)
+from ansible_collections.avshift.remediation.plugins.plugin_utils.policy import (
+    Policy,
+    load_policy,
+)
+
+INVENTORY_SCHEMA = 1
+SERVICE_STATES = frozenset(("running", "stopped", "unknown"))
+
+# The field that names an entry of each kind, and its optional string fields.
+_NAME_FIELD = {
+    "packages": "name",
+    "security_center": "display_name",
+    "services": "name",
+    "processes": "name",
+    "drivers": "name",
+}
+_OPTIONAL_STRINGS = {
+    "packages": (
+        "version",
+        "publisher",
+        "source",
+        "product_code",
+        "uninstall_string",
+        "install_location",
+    ),
+    "services": ("display_name", "start_mode", "path"),
+    "processes": ("path",),
+    "drivers": ("path",),
+    "security_center": ("path",),
+}
+_EVIDENCE_KIND = {
+    "packages": "package",
+    "services": "service",
+    "processes": "process",
+    "drivers": "driver",
+    "security_center": "security_center",
+}
+# Security Center productState: bits 0xF000 hold the state, 0x1000 meaning "on".
+_STATE_MASK = 0xF000
+_STATE_ON = 0x1000
+UNKNOWN_VENDOR = "unknown"
+
+
+def security_center_on(product_state: int | str, source: str = "inventory", field="") -> bool:
+    """Decode a Security Center productState (an integer or a numeric string)."""
+    if isinstance(product_state, bool) or not isinstance(product_state, int | str):
+        raise InventoryError(
+            source,
+            field,
+            f"expected an integer or a numeric string, got {describe_type(product_state)}",
+        )
+    if isinstance(product_state, str):
+        text = product_state.strip()
+        try:
+            product_state = int(text, 16) if text.lower().startswith("0x") else int(text)
+        except ValueError:
+            raise InventoryError(source, field, f"not a number: {text!r}") from None
+    return product_state & _STATE_MASK == _STATE_ON
+
+
+class _Finding:
+    __slots__ = ("active", "evidence", "name", "product", "seen", "vendor")
+
+    def __init__(self, vendor: str, product: str, name: str):
+        self.vendor = vendor
+        self.product = product
+        self.name = name
+        self.evidence: list[dict] = []
+        self.seen: set[tuple[str, str]] = set()
+        self.active = False
+
+    def add(self, kind: str, value: str) -> None:
+        if (kind, value) not in self.seen:
+            self.seen.add((kind, value))
+            self.evidence.append({"kind": kind, "value": value})
+
+    def as_dict(self, with_active: bool) -> dict:
+        result = {
+            "vendor": self.vendor,
+            "product": self.product,
+            "name": self.name,
+            "evidence": self.evidence,
+        }
+        if with_active:
+            result["active"] = self.active
+        return result
+
+
+class _Classification:
+    """Findings of one host, keyed by (vendor, product) or (vendor, "other", name)."""
+
+    def __init__(self, signatures: Signatures, source: str):
+        self.signatures = signatures
+        self.source = source
+        self.findings: dict[tuple, _Finding] = {}
+
+    def finding(self, key: tuple, vendor: str, product: str, name: str) -> _Finding:
+        found = self.findings.get(key)
+        if found is None:
+            found = self.findings[key] = _Finding(vendor, product, name)
+        return found
+
+    def for_product(self, candidates: list[Product], name: str) -> tuple[_Finding, Product]:
+        # A service or process that several products share (Kaspersky's AVP) belongs to
+        # the one whose package is on the host, else to the first listed.
+        for product in candidates:
+            key = (product.vendor, product.id)
+            if key in self.findings:
+                return self.findings[key], product
+        product = candidates[0]
+        return self.finding((product.vendor, product.id), product.vendor, product.id, name), product
+
+    def read(self, kind: str, entries: object) -> None:
+        if entries is None:
+            return
+        source = self.source
+        if not isinstance(entries, list):
+            raise InventoryError(source, kind, f"expected a list, got {describe_type(entries)}")
+        index = self.signatures.indexes[kind]
+        name_field = _NAME_FIELD[kind]
+        optional = _OPTIONAL_STRINGS[kind]
+        evidence_kind = _EVIDENCE_KIND[kind]
+        publishers = self.signatures.publishers
+        for position, entry in enumerate(entries):
+            if type(entry) is not dict:
+                raise InventoryError(
+                    source, f"{kind}[{position}]", f"expected an object, got {describe_type(entry)}"
+                )
+            name = entry.get(name_field)
+            if type(name) is not str or not name.strip():
+                problem = "missing" if name is None else f"expected a name, got {name!r}"
+                raise InventoryError(source, f"{kind}[{position}].{name_field}", problem)
+            for key in optional:
+                value = entry.get(key)
+                if value is not None and type(value) is not str:
+                    raise InventoryError(
+                        source,
+                        f"{kind}[{position}].{key}",
+                        f"expected a string or null, got {describe_type(value)}",
+                    )
+            running = self._state_check(kind, entry, position)
+            candidates = index.lookup(normalize(kind, name))
+            if candidates:
+                finding, product = self.for_product(candidates, name)
+                finding.add(evidence_kind, name)
+                if running and self._makes_active(kind, product, name):
+                    finding.active = True
+            elif kind == "packages" and entry.get("publisher"):
+                vendor = publishers.get(fold_publisher(entry["publisher"]))
+                if vendor is not None:
+                    finding = self.finding((vendor, "other", name), vendor, "other", name)
+                    finding.add("package", name)
+                    finding.add("publisher", entry["publisher"])
+            elif kind == "security_center":
+                # An antivirus registered in Security Center that no catalogue entry knows
+                # is still an antivirus on the host: report it rather than drop it.
+                finding = self.finding(
+                    (UNKNOWN_VENDOR, "other", name), UNKNOWN_VENDOR, "other", name
+                )
+                finding.add(evidence_kind, name)
+
+    def _state_check(self, kind: str, entry: dict, position: int) -> bool:
+        """Whether the entry is running, validating the fields that say so."""
+        if kind == "services":
+            state = entry.get("state")
+            if state not in SERVICE_STATES:
+                raise InventoryError(
+                    self.source,
+                    f"services[{position}].state",
+                    f"expected one of running, stopped, unknown, got {state!r}",
+                )
+            return state == "running"
+        if kind == "security_center":
+            state = entry.get("product_state")
+            if state is None:
+                return False
+            return security_center_on(
+                state, self.source, f"security_center[{position}].product_state"
+            )
+        return kind == "processes"
+
+    @staticmethod
+    def _makes_active(kind: str, product: Product, name: str) -> bool:
+        if kind == "services":
+            return normalize("services", name) in product.active_services
+        if kind == "processes":
+            return normalize("processes", name) in product.active_processes
+        return kind == "security_center"
+
+    def read_paths(self, paths: object) -> list[tuple[str, Product | None, str]]:
+        if paths is None:
+            return []
+        if not isinstance(paths, list):
+            raise InventoryError(
+                self.source, "paths", f"expected a list, got {describe_type(paths)}"
+            )
+        found = []
+        for position, path in enumerate(paths):
+            if type(path) is not str:
+                raise InventoryError(
+                    self.source,
+                    f"paths[{position}]",
+                    f"expected a string, got {describe_type(path)}",
+                )
+            owner = self.signatures.paths.get(normalize("paths", path))
+            if owner is not None:
+                found.append((owner[0], owner[1], path))
+        return found
+
+
+def _check_header(inventory: object, source: str) -> str:
+    if not isinstance(inventory, dict):
+        raise InventoryError(
+            source, None, f"expected a JSON object, got {describe_type(inventory)}"
+        )
+    schema = inventory.get("schema", INVENTORY_SCHEMA)
+    if schema != INVENTORY_SCHEMA or isinstance(schema, bool):
+        raise InventoryError(source, "schema", f"unsupported schema {schema!r} (expected 1)")
+    os_family = inventory.get("os_family")
+    if os_family is None:
+        raise InventoryError(source, "os_family", "missing")
+    if os_family not in OS_FAMILIES:
+        raise InventoryError(
+            source, "os_family", f"expected one of {', '.join(OS_FAMILIES)}, got {os_family!r}"
+        )
+    host = inventory.get("host")
+    if host is not None and type(host) is not str:
+        raise InventoryError(source, "host", f"expected a string, got {describe_type(host)}")
+    os_info = inventory.get("os")
+    if os_info is not None and not isinstance(os_info, dict):
+        raise InventoryError(source, "os", f"expected an object, got {describe_type(os_info)}")
+    return os_family
+
+
+def classify(
+    inventory: object,
+    policy: Policy | None = None,
+    catalogue: Catalogue | None = None,
+    source: str = "inventory",
+) -> dict:
+    """The verdict for one raw inventory. Raises InventoryError on a broken contract."""
+    catalogue = catalogue or load_catalogue()
+    policy = policy or load_policy(catalogue=catalogue)
+    os_family = _check_header(inventory, source)
+    run = _Classification(catalogue.signatures[os_family], source)
+    for kind in KINDS:
+        run.read(kind, inventory.get(kind))
+    paths = run.read_paths(inventory.get("paths"))
+
+    approved_vendors = set(policy.approved[os_family])
+    by_vendor: dict[str, list[_Finding]] = {}
+    for finding in run.findings.values():
+        by_vendor.setdefault(finding.vendor, []).append(finding)
+
+    residue: dict[str, list[dict]] = {}
+    for vendor, product, path in paths:
+        findings = by_vendor.get(vendor)
+        if findings:
+            # Paths of a product that is present are part of its evidence.
+            owner = next((f for f in findings if product and f.product == product.id), findings[0])
+            owner.add("path", path)
+        elif vendor in policy.disallowed:
+            evidence = residue.setdefault(vendor, [])
+            if {"kind": "path", "value": path} not in evidence:
+                evidence.append({"kind": "path", "value": path})
+
+    disallowed, approved, other = [], [], []
+    for finding in run.findings.values():
+        if finding.vendor in policy.disallowed:
+            disallowed.append(finding.as_dict(with_active=False))
+        elif finding.vendor in approved_vendors:
+            approved.append(finding.as_dict(with_active=True))
+        else:
+            other.append(finding.as_dict(with_active=False))
+    return {
+        "host": inventory.get("host"),
+        "os_family": os_family,
+        "compliant": not disallowed and any(item["active"] for item in approved),
+        "disallowed": disallowed,
+        "approved": approved,
+        "other": other,
+        "residue": [{"vendor": vendor, "evidence": ev} for vendor, ev in residue.items()],
+    }

@@ -1,0 +1,3 @@
+"""avshift: audit and replace disallowed antivirus across a fleet."""
+
+__version__ = "0.1.0"
