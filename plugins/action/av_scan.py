@@ -1,0 +1,104 @@
+# Copyright: avshift contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""av_scan: run the host's collector once, classify its inventory on the controller."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
+    load_catalogue,
+)
+from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import classify
+from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import InputError
+from ansible_collections.avshift.remediation.plugins.plugin_utils.policy import load_policy
+
+COLLECTOR = "avshift.remediation.av_scan"
+ARGUMENT_SPEC = {
+    "policy": {"type": "raw"},
+    "return_inventory": {"type": "bool", "default": False},
+}
+
+
+class ActionModule(ActionBase):
+    _supports_check_mode = True
+    _supports_async = False
+
+    def _os_family(self) -> str:
+        # Ansible picks av_scan.ps1 for PowerShell hosts by the same rule.
+        shell = getattr(self._connection, "_shell", None)
+        return "windows" if getattr(shell, "SHELL_FAMILY", "") == "powershell" else "linux"
+
+    def _policy(self, spec, catalogue):
+        if spec is None or isinstance(spec, Mapping):
+            return load_policy(spec, catalogue)
+        if not isinstance(spec, str):
+            raise AnsibleActionFail("policy: expected a path or a mapping")
+        return load_policy(self._find_needle("files", spec), catalogue)
+
+    def _run_collector(self, os_family, catalogue, task_vars):
+        connection = self._connection
+        preferences = connection.module_implementation_preferences
+        if os_family == "linux":
+            # POSIX connections accept any suffix, and the plugin loader then takes
+            # av_scan.py or av_scan.ps1, whichever the directory lists first.
+            connection.module_implementation_preferences = (".py",)
+        try:
+            return self._execute_module(
+                module_name=COLLECTOR,
+                module_args={"paths": catalogue.signatures[os_family].path_list},
+                task_vars=task_vars,
+            )
+        finally:
+            connection.module_implementation_preferences = preferences
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp  # no longer has any effect
+        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        started = time.monotonic()
+        try:
+            catalogue = load_catalogue()
+            policy = self._policy(args["policy"], catalogue)
+        except InputError as exc:
+            raise AnsibleActionFail(f"invalid policy: {exc}") from None
+
+        os_family = self._os_family()
+        collected = self._run_collector(os_family, catalogue, task_vars)
+        result["warnings"] = list(result.get("warnings", [])) + list(
+            collected.get("warnings") or []
+        )
+        if collected.get("failed") or collected.get("unreachable"):
+            collected.setdefault("msg", "the av_scan collector failed")
+            collected.pop("inventory", None)
+            result.update(collected)
+            result["failed"] = not collected.get("unreachable")
+            return result
+
+        host = (task_vars or {}).get("inventory_hostname")
+        inventory = collected.get("inventory")
+        try:
+            verdict = classify(inventory, policy, catalogue, source=f"av_scan inventory of {host}")
+        except InputError as exc:
+            # Never let a malformed answer pass for a clean host.
+            raise AnsibleActionFail(
+                f"the collector returned an unusable inventory: {exc}"
+            ) from None
+        if verdict["os_family"] != os_family:
+            raise AnsibleActionFail(
+                f"the collector reported os_family {verdict['os_family']!r} "
+                f"on a {os_family} connection"
+            )
+        verdict["host"] = host or verdict["host"]
+        verdict["scan_seconds"] = round(time.monotonic() - started, 3)
+        verdict["policy_sha256"] = policy.sha256
+        result.update(verdict)
+        result["changed"] = False
+        result["ansible_facts"] = {"avshift_scan": verdict}
+        if args["return_inventory"]:
+            result["inventory"] = inventory
+        return result

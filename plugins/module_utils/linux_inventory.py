@@ -1,0 +1,255 @@
+# Copyright: avshift contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Raw inventory of a Linux host: what is installed, what runs, which paths exist.
+
+Runs on the managed host. It collects and never decides: the controller's classifier
+turns this into a verdict. Everything here is read-only and takes no package-manager
+lock (dpkg-query and rpm queries read their databases without one), so a scan can run
+beside a package transaction. Parsers are separate from the commands so that they can
+be tested with recorded output.
+"""
+
+import os
+import platform
+
+INVENTORY_SCHEMA = 1
+
+# dpkg's db:Status-Abbrev is want/state/error; these states mean files are on disk.
+_DPKG_PRESENT_STATES = frozenset("iUFWth")
+DPKG_QUERY_ARGS = ["-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\t${Maintainer}\n"]
+RPM_QUERY_ARGS = ["-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\t%{VENDOR}\t%{PACKAGER}\n"]
+SYSTEMCTL_UNITS_ARGS = [
+    "list-units",
+    "--type=service",
+    "--all",
+    "--no-legend",
+    "--plain",
+    "--no-pager",
+]
+SYSTEMCTL_UNIT_FILES_ARGS = ["list-unit-files", "--type=service", "--no-legend", "--no-pager"]
+_UNSET_RPM_TAG = "(none)"
+
+
+def parse_dpkg_query(output):
+    """Packages from DPKG_QUERY_ARGS output; removed-but-configured ones are skipped."""
+    packages = []
+    for line in output.splitlines():
+        fields = line.split("\t")
+        if len(fields) < 4 or len(fields[0]) < 2 or fields[0][1] not in _DPKG_PRESENT_STATES:
+            continue
+        packages.append(
+            {
+                "name": fields[1],
+                "version": fields[2] or None,
+                "publisher": fields[3] or None,
+                "source": "dpkg",
+            }
+        )
+    return packages
+
+
+def parse_rpm_query(output):
+    packages = []
+    for line in output.splitlines():
+        fields = line.split("\t")
+        if len(fields) < 4 or not fields[0]:
+            continue
+        vendor, packager = fields[2], fields[3]
+        publisher = vendor if vendor != _UNSET_RPM_TAG else packager
+        packages.append(
+            {
+                "name": fields[0],
+                "version": fields[1],
+                "publisher": publisher if publisher != _UNSET_RPM_TAG else None,
+                "source": "rpm",
+            }
+        )
+    return packages
+
+
+def _service_state(active, sub):
+    if sub == "running":
+        return "running"
+    if active in ("inactive", "failed") or sub in ("dead", "exited", "failed"):
+        return "stopped"
+    return "unknown"
+
+
+def parse_systemctl(units_output, unit_files_output):
+    """Services from `systemctl list-units` and `list-unit-files`, merged by name.
+
+    list-units knows the state of loaded units (template instances such as clamd@scan
+    included); list-unit-files adds installed units that are not loaded, and the start
+    mode (enabled, disabled, static, masked) of all of them.
+    """
+    start_modes = {}
+    for line in unit_files_output.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0].endswith(".service"):
+            start_modes[fields[0]] = fields[1]
+    services = {}
+    for line in units_output.splitlines():
+        fields = line.split(None, 4)
+        if len(fields) < 4 or not fields[0].endswith(".service"):
+            continue
+        unit, load, active, sub = fields[:4]
+        if load == "not-found":
+            continue
+        template = unit.split("@", 1)[0] + "@.service" if "@" in unit else unit
+        services[unit] = {
+            "name": unit[: -len(".service")],
+            "display_name": fields[4].strip() if len(fields) > 4 else None,
+            "state": _service_state(active, sub),
+            "start_mode": start_modes.get(unit) or start_modes.get(template),
+            "path": None,
+        }
+    for unit, mode in start_modes.items():
+        # A bare template (clamd@.service) is not a service until it has an instance.
+        if unit not in services and not unit.endswith("@.service"):
+            services[unit] = {
+                "name": unit[: -len(".service")],
+                "display_name": None,
+                "state": "stopped",
+                "start_mode": mode,
+                "path": None,
+            }
+    return list(services.values())
+
+
+def sysv_services(init_dir="/etc/init.d"):
+    """Without systemd the state of an init script is unknown without running it."""
+    try:
+        names = sorted(os.listdir(init_dir))
+    except OSError:
+        return []
+    return [
+        {"name": name, "display_name": None, "state": "unknown", "start_mode": None, "path": None}
+        for name in names
+        if not name.startswith(".") and name not in ("README", "skeleton", "rc", "rcS")
+    ]
+
+
+def processes(proc="/proc"):
+    """Running processes: name from comm (or the executable when comm is truncated)."""
+    found = {}
+    unreadable_exe = 0
+    for pid in os.listdir(proc):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(os.path.join(proc, pid, "comm")) as stream:
+                name = stream.read().strip()
+        except OSError:
+            continue  # the process ended while we looked
+        try:
+            path = os.readlink(os.path.join(proc, pid, "exe"))
+        except OSError:
+            path = None
+            unreadable_exe += 1
+        if path and path.endswith(" (deleted)"):
+            path = path[: -len(" (deleted)")]
+        if path:
+            base = os.path.basename(path)
+            # The kernel truncates comm to 15 characters.
+            if len(name) == 15 and base.startswith(name):
+                name = base
+        if name:
+            found[(name, path)] = {"name": name, "path": path}
+    return list(found.values()), unreadable_exe
+
+
+def parse_proc_modules(text):
+    return [{"name": line.split(None, 1)[0], "path": None} for line in text.splitlines() if line]
+
+
+def existing_paths(candidates):
+    return [path for path in candidates if os.path.lexists(path)]
+
+
+def os_release(path="/etc/os-release"):
+    info = {}
+    try:
+        with open(path) as stream:
+            for line in stream:
+                key, sep, value = line.strip().partition("=")
+                if sep:
+                    info[key] = value.strip().strip("\"'")
+    except OSError:
+        pass
+    return {
+        "name": info.get("PRETTY_NAME") or info.get("NAME") or platform.system(),
+        "version": info.get("VERSION_ID") or platform.release(),
+        "server": None,
+    }
+
+
+def collect(run_command, get_bin_path, candidate_paths):
+    """The raw inventory, warnings, and errors that make the scan untrustworthy.
+
+    run_command(argv) -> (rc, stdout, stderr); get_bin_path(name) -> path or None.
+    A package database or process table that exists but cannot be read is an error,
+    not a warning: an inventory without it could wrongly look compliant.
+    """
+    warnings = []
+    errors = []
+    inventory = {
+        "schema": INVENTORY_SCHEMA,
+        "host": platform.node() or None,
+        "os_family": "linux",
+        "os": os_release(),
+        "packages": [],
+        "services": [],
+        "processes": [],
+        "drivers": [],
+        "paths": existing_paths(candidate_paths),
+    }
+
+    package_tools = (
+        ("dpkg-query", DPKG_QUERY_ARGS, parse_dpkg_query),
+        ("rpm", RPM_QUERY_ARGS, parse_rpm_query),
+    )
+    found_tool = False
+    for tool, args, parser in package_tools:
+        binary = get_bin_path(tool)
+        if not binary:
+            continue
+        found_tool = True
+        rc, out, err = run_command([binary, *args])
+        if rc == 0:
+            inventory["packages"].extend(parser(out))
+        else:
+            errors.append(f"{tool} failed (rc={rc}): {err.strip()[:300]}")
+    if not found_tool:
+        warnings.append("no package database found (neither dpkg-query nor rpm)")
+
+    systemctl = get_bin_path("systemctl")
+    if systemctl and os.path.isdir("/run/systemd/system"):
+        rc_units, units, err_units = run_command([systemctl, *SYSTEMCTL_UNITS_ARGS])
+        rc_files, unit_files, err_files = run_command([systemctl, *SYSTEMCTL_UNIT_FILES_ARGS])
+        if rc_units == 0:
+            inventory["services"] = parse_systemctl(units, unit_files if rc_files == 0 else "")
+        else:
+            errors.append(f"systemctl list-units failed: {err_units.strip()[:300]}")
+        if rc_files != 0:
+            warnings.append(f"systemctl list-unit-files failed: {err_files.strip()[:300]}")
+    else:
+        inventory["services"] = sysv_services()
+        warnings.append("systemd is not running: services listed from /etc/init.d, state unknown")
+
+    try:
+        inventory["processes"], unreadable_exe = processes()
+        if unreadable_exe and os.geteuid() != 0:
+            warnings.append(
+                f"executable paths of {unreadable_exe} processes are unreadable without root"
+            )
+    except OSError as exc:
+        errors.append(f"cannot list processes from /proc: {exc}")
+
+    try:
+        with open("/proc/modules") as stream:
+            inventory["drivers"] = parse_proc_modules(stream.read())
+    except OSError as exc:
+        # Containers and some kernels have no /proc/modules; not a reason to fail.
+        warnings.append(f"cannot read kernel modules: {exc.strerror}")
+
+    return inventory, warnings, errors

@@ -1,0 +1,166 @@
+#!/usr/bin/python
+# Copyright: avshift contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: av_scan
+short_description: Find disallowed and approved antivirus on a Linux or Windows host
+version_added: 0.1.0
+description:
+  - Collects a raw inventory of security software on the host in one remote module run
+    (packages or uninstall-registry entries, services, processes, drivers or kernel
+    modules, vendor paths, and on Windows clients Security Center), then classifies it on
+    the controller against the vendor catalogue and a policy.
+  - Read-only. Needs no O(ansible.builtin.gather_facts) and no privilege escalation; what
+    it could not read is listed in RV(warnings).
+  - The task is an action plugin. On Linux it runs the Python collector in this file; on
+    Windows (PowerShell shell) it runs C(av_scan.ps1).
+  - A host whose collector fails is reported as failed, never as compliant.
+options:
+  policy:
+    description:
+      - The policy, as a path to a YAML file or as a mapping with keys
+        C(disallowed_vendors) and C(approved) (C(linux), C(windows)).
+      - Relative paths are looked up like other task files (role C(files/), playbook dir).
+      - Defaults to the policy shipped in the collection (Kaspersky disallowed, ClamAV
+        approved on Linux, Microsoft Defender on Windows).
+    type: raw
+  return_inventory:
+    description: Also return the raw inventory the collector gathered.
+    type: bool
+    default: false
+  paths:
+    description:
+      - Internal; the action plugin passes the catalogue's paths for the host's OS family.
+    type: list
+    elements: str
+    default: []
+attributes:
+  check_mode:
+    support: full
+    description: The scan is read-only, so check mode changes nothing.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+  platform:
+    platforms: [posix, windows]
+    description: Linux (dpkg and/or rpm, systemd or SysV) and Windows.
+author:
+  - avshift contributors
+"""
+
+EXAMPLES = r"""
+- name: Scan the host with the shipped policy
+  avshift.remediation.av_scan:
+  register: scan
+
+- name: Scan with a policy that also disallows Doctor Web
+  avshift.remediation.av_scan:
+    policy:
+      disallowed_vendors: [kaspersky, drweb]
+      approved:
+        linux: [clamav]
+        windows: [microsoft]
+
+- name: Fail when the host is not compliant
+  ansible.builtin.assert:
+    that: ansible_facts.avshift_scan.compliant
+    fail_msg: "{{ ansible_facts.avshift_scan.disallowed | map(attribute='name') | list }}"
+"""
+
+RETURN = r"""
+compliant:
+  description: True when no disallowed software was found and an approved product is active.
+  returned: success
+  type: bool
+  sample: false
+disallowed:
+  description: Software of disallowed vendors, one entry per product.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - vendor: kaspersky
+      product: kesl
+      name: kesl
+      evidence:
+        - {kind: package, value: kesl}
+        - {kind: service, value: kesl}
+approved:
+  description: Software of approved vendors; C(active) tells whether it protects the host.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - vendor: clamav
+      product: clamav_linux
+      name: clamav-daemon
+      active: true
+      evidence: [{kind: package, value: clamav-daemon}]
+other:
+  description: Security software of vendors neither disallowed nor approved.
+  returned: success
+  type: list
+  elements: dict
+  sample: []
+residue:
+  description: Disallowed vendors' paths found without any installed software.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - vendor: kaspersky
+      evidence: [{kind: path, value: /var/opt/kaspersky}]
+ansible_facts:
+  description: The same verdict as C(avshift_scan).
+  returned: success
+  type: dict
+  sample: {avshift_scan: {compliant: false}}
+inventory:
+  description: The raw inventory (schema 1), when O(return_inventory=true).
+  returned: when requested
+  type: dict
+  sample: {schema: 1, os_family: linux, packages: [{name: kesl, source: dpkg}]}
+warnings:
+  description: What the collector could not read.
+  returned: when any
+  type: list
+  elements: str
+  sample: ["executable paths of 3 processes are unreadable without root"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.avshift.remediation.plugins.module_utils.linux_inventory import (
+    collect,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "paths": {"type": "list", "elements": "str", "default": []},
+            "policy": {"type": "raw"},
+            "return_inventory": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+
+    def run_command(argv):
+        return module.run_command(argv, environ_update={"LC_ALL": "C"})
+
+    inventory, warnings, errors = collect(
+        run_command, lambda name: module.get_bin_path(name), module.params["paths"]
+    )
+    for warning in warnings:
+        module.warn(warning)
+    if errors:
+        module.fail_json(
+            msg="cannot read this host's inventory: " + "; ".join(errors), warnings_list=warnings
+        )
+    module.exit_json(changed=False, inventory=inventory)
+
+
+if __name__ == "__main__":
+    main()
