@@ -1,0 +1,111 @@
+"""The Linux collector's parsers, fed with recorded command output (see recorded/)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ansible_collections.avshift.remediation.plugins.module_utils import linux_inventory as li
+
+RECORDED = Path(__file__).with_name("recorded")
+
+
+def _recorded(name: str) -> str:
+    return (RECORDED / name).read_text()
+
+
+def test_dpkg_lists_present_packages_with_maintainer_and_skips_removed_ones():
+    packages = {p["name"]: p for p in li.parse_dpkg_query(_recorded("dpkg-query.txt"))}
+    # rc (removed, config kept) and un (never installed) are not on the host.
+    assert set(packages) == {"bash", "kexec-tools", "kmod", "kesl", "clamav-daemon"}
+    assert packages["kesl"] == {
+        "name": "kesl",
+        "version": "12.1.0-1234",
+        "publisher": "AO Kaspersky Lab <support@kaspersky.com>",
+        "source": "dpkg",
+    }
+
+
+def test_rpm_takes_vendor_else_packager_and_drops_unset_tags():
+    packages = {p["name"]: p for p in li.parse_rpm_query(_recorded("rpm-qa.txt"))}
+    assert packages["kesl"]["publisher"] == "AO Kaspersky Lab"
+    assert packages["gpg-pubkey"]["publisher"] is None
+    assert packages["bash"]["publisher"] == "Rocky Enterprise Software Foundation"
+    assert {p["source"] for p in packages.values()} == {"rpm"}
+
+
+def test_systemctl_states_start_modes_and_template_instances():
+    services = {
+        s["name"]: s
+        for s in li.parse_systemctl(
+            _recorded("systemctl-list-units.txt"), _recorded("systemctl-list-unit-files.txt")
+        )
+    }
+    assert services["clamd@scan"]["state"] == "running"
+    assert services["clamd@scan"]["start_mode"] == "enabled"  # from the clamd@ template
+    assert services["kesl"]["state"] == "stopped"  # failed is not protecting anything
+    assert services["clamav-freshclam"]["state"] == "stopped"
+    assert services["networking"]["state"] == "stopped"  # oneshot, exited
+    assert services["systemd-fsckd"]["state"] == "unknown"  # activating
+    # Installed but not loaded units are still services on the host.
+    assert services["klnagent64"] == {
+        "name": "klnagent64",
+        "display_name": None,
+        "state": "stopped",
+        "start_mode": "disabled",
+        "path": None,
+    }
+    assert "plymouth" not in services  # not-found: no unit file on the host
+    assert "clamd@" not in services  # a template is not a service
+
+
+def test_proc_modules_names():
+    text = "klif 16384 0 - Live 0x0\nnf_tables 274432 0 - Live 0x0\n"
+    assert [m["name"] for m in li.parse_proc_modules(text)] == ["klif", "nf_tables"]
+
+
+def test_processes_of_this_machine_include_the_test_runner_itself():
+    found, _ = li.processes()
+    me = os.readlink(f"/proc/{os.getpid()}/exe")
+    assert any(p["path"] == me for p in found)
+
+
+def test_existing_paths_keeps_only_paths_that_exist(tmp_path):
+    present = tmp_path / "opt" / "kaspersky"
+    present.mkdir(parents=True)
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")  # a link left by an uninstaller counts
+    missing = tmp_path / "missing"
+    assert li.existing_paths([str(present), str(dangling), str(missing)]) == [
+        str(present),
+        str(dangling),
+    ]
+
+
+def _fake_tools(outputs: dict[str, tuple[int, str, str]]):
+    def run_command(argv):
+        return outputs[os.path.basename(argv[0])]
+
+    def get_bin_path(name):
+        return f"/usr/bin/{name}" if name in outputs else None
+
+    return run_command, get_bin_path
+
+
+def test_a_failing_package_database_is_an_error_not_a_warning():
+    run, which = _fake_tools({"dpkg-query": (2, "", "dpkg-query: error: parsing file")})
+    _, _, errors = li.collect(run, which, [])
+    assert errors and "dpkg-query failed (rc=2)" in errors[0]
+
+
+def test_both_package_databases_are_read_when_both_exist():
+    run, which = _fake_tools(
+        {
+            "dpkg-query": (0, _recorded("dpkg-query.txt"), ""),
+            "rpm": (0, _recorded("rpm-qa.txt"), ""),
+        }
+    )
+    inventory, _, errors = li.collect(run, which, [])
+    assert not errors
+    assert {p["source"] for p in inventory["packages"]} == {"dpkg", "rpm"}
+    assert inventory["os_family"] == "linux" and inventory["schema"] == 1
