@@ -95,7 +95,7 @@ class ActionModule(ActionBase):
             )
         verdict["host"] = host or verdict["host"]
         verdict["scan_seconds"] = round(time.monotonic() - started, 3)
-        verdict["policy_sha256"] = policy.sha256
+        verdict["policy"] = {"source": policy.source, "sha256": policy.sha256, **policy.as_dict()}
         result.update(verdict)
         result["changed"] = False
         result["ansible_facts"] = {"avshift_scan": verdict}
