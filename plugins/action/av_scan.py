@@ -29,9 +29,11 @@ class ActionModule(ActionBase):
     _supports_async = False
 
     def _os_family(self) -> str:
-        # Ansible picks av_scan.ps1 for PowerShell hosts by the same rule.
+        # Ansible picks av_scan.ps1 for PowerShell-family shells; since ansible-core 2.21
+        # the winrm connection's shell is "cmd", a subclass of the PowerShell shell.
         shell = getattr(self._connection, "_shell", None)
-        return "windows" if getattr(shell, "SHELL_FAMILY", "") == "powershell" else "linux"
+        family = getattr(shell, "SHELL_FAMILY", "")
+        return "windows" if family in ("powershell", "cmd") else "linux"
 
     def _policy(self, spec, catalogue):
         if spec is None or isinstance(spec, Mapping):

@@ -297,12 +297,26 @@ def classify(
             approved.append(finding.as_dict(with_active=True))
         else:
             other.append(finding.as_dict(with_active=False))
-    return {
+    unreadable = _unreadable(inventory.get("unreadable"), source)
+    verdict = {
         "host": inventory.get("host"),
         "os_family": os_family,
-        "compliant": not disallowed and any(item["active"] for item in approved),
+        # A part of the host the collector could not read may hide anything.
+        "compliant": not disallowed and not unreadable and any(item["active"] for item in approved),
         "disallowed": disallowed,
         "approved": approved,
         "other": other,
         "residue": [{"vendor": vendor, "evidence": ev} for vendor, ev in residue.items()],
     }
+    if unreadable:
+        verdict["unreadable"] = unreadable
+    return verdict
+
+
+def _unreadable(value: object, source: str) -> list[str]:
+    """Parts the collector says it could not read (an optional list of kind names)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(type(item) is str for item in value):
+        raise InventoryError(source, "unreadable", "expected a list of strings")
+    return value

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,7 +51,8 @@ def load_policy(
     if policy is None:
         policy = DEFAULT_POLICY_PATH
     if isinstance(policy, Mapping):
-        canonical = yaml.safe_dump(dict(policy), sort_keys=True).encode()
+        # JSON, not YAML: Ansible hands over its own tagged dict and list types.
+        canonical = json.dumps(policy, sort_keys=True, ensure_ascii=False, default=str).encode()
         return _validate(dict(policy), "policy", hashlib.sha256(canonical).hexdigest(), catalogue)
     path = os.fspath(policy)
     try:
