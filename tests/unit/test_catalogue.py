@@ -1,0 +1,297 @@
+"""The catalogue against the research notes and hand-written host data.
+
+The list of products to cover is read from catalogue.yml, but every product's inventory
+entries are hand-written in tests/data/hand_written/products.yml: a product added to the
+catalogue without a hand-written case fails here, and a catalogue edit that stops
+matching what hosts really show fails here too.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
+    CATALOGUE_PATH,
+    load_catalogue,
+)
+from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import classify
+from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import CatalogueError
+from ansible_collections.avshift.remediation.plugins.plugin_utils.policy import load_policy
+
+HAND_WRITTEN = Path(__file__).resolve().parents[1] / "data" / "hand_written"
+CATALOGUE = load_catalogue()
+PRODUCT_CASES = yaml.safe_load((HAND_WRITTEN / "products.yml").read_text(encoding="utf-8"))
+NOTES = yaml.safe_load((HAND_WRITTEN / "notes_kaspersky.yml").read_text(encoding="utf-8"))
+
+# The issue's list of vendor ids, written out rather than read from the catalogue.
+REQUIRED_VENDORS = (
+    "kaspersky",
+    "drweb",
+    "crowdstrike",
+    "sophos",
+    "trellix",
+    "symantec",
+    "eset",
+    "trendmicro",
+    "bitdefender",
+    "microsoft",
+    "clamav",
+)
+EVIDENCE_KIND = {
+    "packages": "package",
+    "services": "service",
+    "processes": "process",
+    "drivers": "driver",
+    "security_center": "security_center",
+}
+INVENTORY_KINDS = (*EVIDENCE_KIND, "paths")
+CYRILLIC = re.compile("[\u0400-\u04ff]")
+
+# (vendor, product, os family) for every product the catalogue has, on each OS family.
+CATALOGUE_PRODUCTS = sorted(
+    (product.vendor, product.id, product.os_family)
+    for products in CATALOGUE.products.values()
+    for product in products
+)
+
+
+def policy_disallowing(*vendors: str):
+    """A valid policy that disallows the given vendors and approves others."""
+    approved = {"linux": ["clamav"], "windows": ["microsoft"]}
+    if "clamav" in vendors:
+        approved["linux"] = ["microsoft"]
+    if "microsoft" in vendors:
+        approved["windows"] = ["eset"]
+        if "clamav" not in vendors:
+            approved["linux"] = ["clamav"]
+    return load_policy({"disallowed_vendors": list(vendors), "approved": approved})
+
+
+def inventory(os_family: str, **parts) -> dict:
+    return {"schema": 1, "host": "test-host", "os_family": os_family, **parts}
+
+
+def expected_evidence(case: dict) -> set[tuple[str, str]]:
+    evidence = set()
+    for kind, entries in case.items():
+        assert kind in INVENTORY_KINDS, f"products.yml: unknown inventory kind {kind!r}"
+        for entry in entries:
+            if kind == "paths":
+                evidence.add(("path", entry))
+            elif kind == "security_center":
+                evidence.add(("security_center", entry["display_name"]))
+            else:
+                evidence.add((EVIDENCE_KIND[kind], entry["name"]))
+    return evidence
+
+
+# -- the catalogue's own integrity ------------------------------------------------------
+
+
+@pytest.mark.parametrize("vendor", REQUIRED_VENDORS)
+def test_required_vendor_is_catalogued_with_a_product(vendor):
+    assert vendor in CATALOGUE.vendors
+    assert CATALOGUE.products[vendor], f"{vendor} has no product"
+
+
+def test_vendor_ids_are_exact_lowercase():
+    for vendor in CATALOGUE.vendors:
+        assert re.fullmatch("[a-z][a-z0-9_]*", vendor), vendor
+
+
+def test_every_product_has_live_signatures_on_each_os_family():
+    """A product known only by paths could never be more than residue."""
+    raw = yaml.safe_load(CATALOGUE_PATH.read_text(encoding="utf-8"))
+    live_keys = {"packages", "display_names", "security_center", "services", "processes"}
+    live_keys.add("drivers")
+    for vendor, spec in raw["vendors"].items():
+        for product_id, product in spec["products"].items():
+            families = [family for family in ("linux", "windows") if family in product]
+            assert families, f"{vendor}/{product_id} exists on no OS family"
+            for family in families:
+                assert live_keys & set(product[family]), f"{vendor}/{product_id} on {family}"
+
+
+def test_kaspersky_russian_names_and_publishers_are_present():
+    raw = yaml.safe_load(CATALOGUE_PATH.read_text(encoding="utf-8"))
+    kaspersky = raw["vendors"]["kaspersky"]
+    assert "АО «Лаборатория Касперского»" in kaspersky["publishers"]  # noqa: RUF001
+    windows_names = [
+        name
+        for product in kaspersky["products"].values()
+        for name in product.get("windows", {}).get("display_names", [])
+    ]
+    assert any(CYRILLIC.search(name) for name in windows_names)
+
+
+def test_products_yml_has_no_case_for_a_product_the_catalogue_lacks():
+    known = {(vendor, product, family) for vendor, product, family in CATALOGUE_PRODUCTS}
+    for key, families in PRODUCT_CASES.items():
+        vendor, product = key.split("/")
+        for family in families:
+            assert (vendor, product, family) in known, f"products.yml: stale case {key} {family}"
+
+
+# -- one positive case per product and OS family -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("vendor", "product", "os_family"),
+    CATALOGUE_PRODUCTS,
+    ids=[f"{v}/{p}/{f}" for v, p, f in CATALOGUE_PRODUCTS],
+)
+def test_product_is_found_on_each_os_family_where_it_exists(vendor, product, os_family):
+    case = PRODUCT_CASES.get(f"{vendor}/{product}", {}).get(os_family)
+    assert case, (
+        f"catalogue product {vendor}/{product} exists on {os_family} but "
+        f"tests/data/hand_written/products.yml has no hand-written case for it"
+    )
+    verdict = classify(inventory(os_family, **case), policy_disallowing(vendor))
+
+    assert verdict["compliant"] is False
+    assert verdict["approved"] == []
+    assert verdict["other"] == []
+    assert verdict["residue"] == []
+    # Every hand-written entry belongs to this one product, so there is one finding.
+    assert [(f["vendor"], f["product"]) for f in verdict["disallowed"]] == [(vendor, product)]
+    finding = verdict["disallowed"][0]
+    evidence = {(item["kind"], item["value"]) for item in finding["evidence"]}
+    assert evidence == expected_evidence(case)
+    # The finding is named by one of the names as found on the host.
+    assert finding["name"] in {value for kind, value in evidence if kind != "path"}
+
+
+APPROVED_BY_SHIPPED_POLICY = [
+    (vendor, product, family)
+    for vendor, product, family in CATALOGUE_PRODUCTS
+    if vendor in load_policy().approved[family]
+]
+
+
+@pytest.mark.parametrize(
+    ("vendor", "product", "os_family"),
+    APPROVED_BY_SHIPPED_POLICY,
+    ids=[f"{v}/{p}/{f}" for v, p, f in APPROVED_BY_SHIPPED_POLICY],
+)
+def test_approved_product_running_per_hand_written_case_is_active(vendor, product, os_family):
+    """Every hand-written case of an approved product has a daemon running."""
+    case = PRODUCT_CASES[f"{vendor}/{product}"][os_family]
+    verdict = classify(inventory(os_family, **case))
+    assert verdict["disallowed"] == []
+    assert [(f["vendor"], f["product"], f["active"]) for f in verdict["approved"]] == [
+        (vendor, product, True)
+    ]
+    assert verdict["compliant"] is True
+
+
+# -- every Kaspersky name in the notes ----------------------------------------------------
+
+NOTE_ITEMS = [(family, item) for family in ("linux", "windows") for item in NOTES[family]]
+
+
+@pytest.mark.parametrize(
+    ("os_family", "item"),
+    NOTE_ITEMS,
+    ids=[f"{family}-{item['kind']}-{item['name']}" for family, item in NOTE_ITEMS],
+)
+def test_every_kaspersky_name_in_the_notes_is_recognised(os_family, item):
+    kind, name = item["kind"], item["name"]
+    if kind == "paths":
+        verdict = classify(inventory(os_family, paths=[name]))
+        assert verdict["disallowed"] == []
+        assert verdict["residue"] == [
+            {"vendor": "kaspersky", "evidence": [{"kind": "path", "value": name}]}
+        ]
+        return
+    if kind == "publisher":
+        # A display name that names no vendor: the publisher alone must attribute it.
+        entry = {"name": "Web Protection Helper", "publisher": name}
+        verdict = classify(inventory(os_family, packages=[entry]))
+        assert [(f["vendor"], f["product"], f["name"]) for f in verdict["disallowed"]] == [
+            ("kaspersky", "other", "Web Protection Helper")
+        ]
+        return
+    entry = {"name": name}
+    if kind == "services":
+        entry["state"] = "stopped"
+    verdict = classify(inventory(os_family, **{kind: [entry]}))
+    assert [f["vendor"] for f in verdict["disallowed"]] == ["kaspersky"], verdict
+    finding = verdict["disallowed"][0]
+    assert finding["name"] == name
+    assert finding["evidence"] == [{"kind": EVIDENCE_KIND[kind], "value": name}]
+    if item.get("product"):
+        assert finding["product"] == item["product"]
+    else:
+        assert finding["product"] != "other"
+
+
+# -- the loader --------------------------------------------------------------------------
+
+
+def _write_catalogue(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "catalogue.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+MINIMAL_VENDORS = """\
+  clamav:
+    name: ClamAV
+    products:
+      clamav_linux:
+        linux: {packages: [clamav], active_services: [clamd]}
+  microsoft:
+    name: Microsoft
+    products:
+      defender_antivirus:
+        windows: {services: [WinDefend], active_services: [WinDefend]}
+"""
+
+
+def test_linux_kernel_module_matches_with_or_without_ko(tmp_path):
+    """The shipped catalogue names no Linux module yet; the rule holds for any vendor."""
+    path = _write_catalogue(
+        tmp_path,
+        "schema: 1\nvendors:\n"
+        + MINIMAL_VENDORS
+        + "  kaspersky:\n    name: Kaspersky\n    products:\n      kesl:\n"
+        + "        linux: {drivers: [kav4fs_module]}\n",
+    )
+    catalogue = load_catalogue(path)
+    policy = load_policy(
+        {
+            "disallowed_vendors": ["kaspersky"],
+            "approved": {"linux": ["clamav"], "windows": ["microsoft"]},
+        },
+        catalogue=catalogue,
+    )
+    for name in ("kav4fs_module", "kav4fs_module.ko", "KAV4FS_MODULE.ko.xz"):
+        verdict = classify(inventory("linux", drivers=[{"name": name}]), policy, catalogue)
+        assert [(f["product"], f["name"]) for f in verdict["disallowed"]] == [("kesl", name)]
+
+
+@pytest.mark.parametrize(
+    ("fragment", "bad"),
+    [
+        # "K*s..." would match any K-name: patterns need a literal prefix.
+        ("      bad:\n        windows: {display_names: ['K*spersky']}\n", "K*spersky"),
+        ("      bad:\n        windows: {servcies: [AVP]}\n", "servcies"),
+        ("      bad:\n        solaris: {packages: [kesl]}\n", "solaris"),
+    ],
+)
+def test_malformed_catalogue_is_refused_naming_the_bad_entry(tmp_path, fragment, bad):
+    text = "schema: 1\nvendors:\n" + MINIMAL_VENDORS + "  kaspersky:\n    products:\n" + fragment
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(_write_catalogue(tmp_path, text))
+    assert bad in str(caught.value)
+    assert "catalogue.yml" in str(caught.value)
+
+
+def test_catalogue_with_another_schema_is_refused(tmp_path):
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(_write_catalogue(tmp_path, "schema: 2\nvendors: {}\n"))
+    assert caught.value.field == "schema"

@@ -1,0 +1,751 @@
+"""The classifier: raw inventory + policy -> the verdict for one host.
+
+Every inventory here is hand-written (names from the research notes) and every expected
+verdict is worked out from the issue's rules, not copied from the engine's output.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import load_catalogue
+from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import (
+    classify,
+    security_center_on,
+)
+from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import InventoryError
+from ansible_collections.avshift.remediation.plugins.plugin_utils.policy import load_policy
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+DECOYS = yaml.safe_load((DATA / "hand_written" / "decoys.yml").read_text(encoding="utf-8"))
+STRICT = load_policy(DATA / "policies" / "strict.yml")  # + drweb, crowdstrike
+NOTHING_DISALLOWED = load_policy(DATA / "policies" / "nothing_disallowed.yml")
+ALL_VENDORS = sorted(load_catalogue().vendors)
+
+CLAMD_RUNNING = {"name": "clamav-daemon", "state": "running"}
+WINDEFEND_RUNNING = {"name": "WinDefend", "state": "running"}
+
+
+def inventory(os_family: str, **parts) -> dict:
+    return {"schema": 1, "host": "test-host", "os_family": os_family, **parts}
+
+
+def linux(**parts) -> dict:
+    return inventory("linux", **parts)
+
+
+def windows(**parts) -> dict:
+    return inventory("windows", **parts)
+
+
+def products(findings: list[dict]) -> list[tuple[str, str]]:
+    return [(f["vendor"], f["product"]) for f in findings]
+
+
+def evidence(finding: dict) -> list[tuple[str, str]]:
+    return [(item["kind"], item["value"]) for item in finding["evidence"]]
+
+
+def policy(disallowed, linux_approved=("clamav",), windows_approved=("microsoft",)):
+    return load_policy(
+        {
+            "disallowed_vendors": list(disallowed),
+            "approved": {"linux": list(linux_approved), "windows": list(windows_approved)},
+        }
+    )
+
+
+# -- output shape ----------------------------------------------------------------------
+
+
+def test_verdict_has_the_documented_shape():
+    verdict = classify(
+        linux(
+            packages=[
+                {"name": "kesl", "publisher": "AO Kaspersky Lab"},
+                {"name": "drweb-common", "publisher": "Doctor Web"},
+                {"name": "clamav-daemon"},
+            ],
+            services=[CLAMD_RUNNING],
+            paths=["/opt/CrowdStrike"],
+        ),
+        policy(["kaspersky", "crowdstrike"]),
+    )
+    assert set(verdict) == {
+        "host",
+        "os_family",
+        "compliant",
+        "disallowed",
+        "approved",
+        "other",
+        "residue",
+    }
+    assert verdict["host"] == "test-host"
+    assert verdict["os_family"] == "linux"
+    assert verdict["compliant"] is False
+    [disallowed] = verdict["disallowed"]
+    assert disallowed == {
+        "vendor": "kaspersky",
+        "product": "kesl",
+        "name": "kesl",
+        "evidence": [{"kind": "package", "value": "kesl"}],
+    }
+    [approved] = verdict["approved"]
+    assert set(approved) == {"vendor", "product", "name", "active", "evidence"}
+    assert (approved["vendor"], approved["product"], approved["active"]) == (
+        "clamav",
+        "clamav_linux",
+        True,
+    )
+    assert sorted(evidence(approved)) == [
+        ("package", "clamav-daemon"),
+        ("service", "clamav-daemon"),
+    ]
+    [other] = verdict["other"]
+    assert (other["vendor"], other["product"], other["name"]) == (
+        "drweb",
+        "drweb_linux",
+        "drweb-common",
+    )
+    assert "active" not in other
+    assert verdict["residue"] == [
+        {"vendor": "crowdstrike", "evidence": [{"kind": "path", "value": "/opt/CrowdStrike"}]}
+    ]
+
+
+# -- disallowed: any live evidence ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("os_family", "kind", "entry", "product"),
+    [
+        ("linux", "packages", {"name": "kesl", "version": "12.1.0-1297"}, "kesl"),
+        ("linux", "services", {"name": "kesl", "state": "running"}, "kesl"),
+        ("linux", "services", {"name": "kesl", "state": "stopped"}, "kesl"),
+        ("linux", "services", {"name": "klnagent64", "state": "unknown"}, "klnagent"),
+        ("linux", "processes", {"name": "klnagent", "path": None}, "klnagent"),
+        ("windows", "packages", {"name": "Kaspersky Endpoint Agent"}, "kea"),
+        ("windows", "services", {"name": "KAVFS", "state": "stopped"}, "ksws"),
+        ("windows", "processes", {"name": "kavfswh.exe"}, "ksws"),
+        ("windows", "drivers", {"name": "klif"}, None),
+        (
+            "windows",
+            "security_center",
+            {"display_name": "Kaspersky Endpoint Security for Windows", "product_state": 266240},
+            "kes_windows",
+        ),
+        (
+            "windows",
+            "security_center",
+            # Off in Security Center is still installed.
+            {"display_name": "Kaspersky Endpoint Security for Windows", "product_state": 393472},
+            "kes_windows",
+        ),
+    ],
+)
+def test_one_piece_of_live_evidence_makes_a_disallowed_finding(os_family, kind, entry, product):
+    running = CLAMD_RUNNING if os_family == "linux" else WINDEFEND_RUNNING
+    parts = {kind: [entry]}
+    parts["services"] = [*parts.get("services", []), running]
+    verdict = classify(inventory(os_family, **parts))
+    assert [f["vendor"] for f in verdict["disallowed"]] == ["kaspersky"]
+    if product:
+        assert verdict["disallowed"][0]["product"] == product
+    name_field = "display_name" if kind == "security_center" else "name"
+    assert verdict["disallowed"][0]["name"] == entry[name_field]
+    # An active approved antivirus does not outweigh a disallowed finding.
+    assert [f["active"] for f in verdict["approved"]] == [True]
+    assert verdict["compliant"] is False
+
+
+# -- residue -----------------------------------------------------------------------------
+
+
+def test_paths_alone_are_residue_and_do_not_break_compliance():
+    paths = ["/opt/kaspersky", "/var/log/kaspersky", "/usr/bin/kesl-control"]
+    verdict = classify(linux(services=[CLAMD_RUNNING], paths=paths))
+    assert verdict["disallowed"] == []
+    assert verdict["residue"] == [
+        {"vendor": "kaspersky", "evidence": [{"kind": "path", "value": p} for p in paths]}
+    ]
+    assert verdict["compliant"] is True
+
+
+def test_windows_paths_alone_are_residue():
+    paths = ["C:\\ProgramData\\Kaspersky Lab", "HKLM:\\SOFTWARE\\WOW6432Node\\KasperskyLab"]
+    verdict = classify(windows(services=[WINDEFEND_RUNNING], paths=paths))
+    assert verdict["disallowed"] == []
+    assert verdict["residue"] == [
+        {"vendor": "kaspersky", "evidence": [{"kind": "path", "value": p} for p in paths]}
+    ]
+    assert verdict["compliant"] is True
+
+
+def test_paths_join_the_live_finding_instead_of_residue():
+    verdict = classify(
+        linux(
+            packages=[{"name": "kesl"}, {"name": "klnagent64"}],
+            paths=["/opt/kaspersky", "/opt/kaspersky/kesl", "/opt/kaspersky/klnagent64"],
+        )
+    )
+    assert verdict["residue"] == []
+    by_product = {f["product"]: evidence(f) for f in verdict["disallowed"]}
+    assert set(by_product) == {"kesl", "klnagent"}
+    # A product's own path joins that product; the vendor-wide one joins a finding.
+    assert ("path", "/opt/kaspersky/kesl") in by_product["kesl"]
+    assert ("path", "/opt/kaspersky/klnagent64") in by_product["klnagent"]
+    all_evidence = by_product["kesl"] + by_product["klnagent"]
+    assert all_evidence.count(("path", "/opt/kaspersky")) == 1
+
+
+def test_paths_join_a_publisher_only_finding():
+    verdict = classify(
+        windows(
+            packages=[{"name": "Web Protection Helper", "publisher": "AO Kaspersky Lab"}],
+            paths=["C:\\ProgramData\\Kaspersky Lab"],
+        )
+    )
+    assert verdict["residue"] == []
+    [finding] = verdict["disallowed"]
+    assert ("path", "C:\\ProgramData\\Kaspersky Lab") in evidence(finding)
+
+
+# -- approved and active -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("parts", "active"),
+    [
+        ({"services": [{"name": "clamav-daemon", "state": "running"}]}, True),
+        ({"services": [{"name": "clamd", "state": "running"}]}, True),
+        ({"services": [{"name": "clamd@scan", "state": "running"}]}, True),
+        ({"services": [{"name": "clamd@scan.service", "state": "running"}]}, True),
+        ({"services": [{"name": "ClamAV-Daemon.service", "state": "running"}]}, True),
+        ({"processes": [{"name": "clamd", "path": "/usr/sbin/clamd"}]}, True),
+        ({"packages": [{"name": "clamav-daemon"}, {"name": "clamav"}]}, False),
+        ({"packages": [{"name": "clamd"}, {"name": "clamav-update"}]}, False),
+        ({"services": [{"name": "clamav-daemon", "state": "stopped"}]}, False),
+        ({"services": [{"name": "clamd@scan", "state": "unknown"}]}, False),
+        (
+            # The updater is not the scanner.
+            {
+                "services": [{"name": "clamav-freshclam", "state": "running"}],
+                "processes": [{"name": "freshclam"}],
+            },
+            False,
+        ),
+    ],
+)
+def test_clamav_is_active_only_when_its_daemon_runs(parts, active):
+    verdict = classify(linux(**parts))
+    assert products(verdict["approved"]) == [("clamav", "clamav_linux")]
+    assert verdict["approved"][0]["active"] is active
+    assert verdict["compliant"] is active
+    assert verdict["disallowed"] == verdict["other"] == []
+
+
+@pytest.mark.parametrize(
+    ("parts", "active"),
+    [
+        ({"services": [{"name": "WinDefend", "state": "running"}]}, True),
+        ({"services": [{"name": "windefend", "state": "running"}]}, True),
+        (
+            {
+                "services": [{"name": "WinDefend", "state": "stopped"}],
+                "security_center": [{"display_name": "Windows Defender", "product_state": 397568}],
+            },
+            True,
+        ),
+        (
+            {"security_center": [{"display_name": "Windows Defender", "product_state": "266240"}]},
+            True,
+        ),
+        (
+            # On, signatures out of date: still on.
+            {"security_center": [{"display_name": "Windows Defender", "product_state": 266256}]},
+            True,
+        ),
+        (
+            {
+                "services": [{"name": "WinDefend", "state": "stopped"}],
+                "security_center": [{"display_name": "Windows Defender", "product_state": 393472}],
+            },
+            False,
+        ),
+        (
+            {"security_center": [{"display_name": "Windows Defender", "product_state": 262144}]},
+            False,
+        ),
+        ({"services": [{"name": "WinDefend", "state": "stopped"}]}, False),
+        ({"services": [{"name": "WinDefend", "state": "unknown"}]}, False),
+    ],
+)
+def test_defender_is_active_when_windefend_runs_or_security_center_says_on(parts, active):
+    verdict = classify(windows(**parts))
+    assert products(verdict["approved"]) == [("microsoft", "defender_antivirus")]
+    assert verdict["approved"][0]["active"] is active
+    assert verdict["compliant"] is active
+
+
+@pytest.mark.parametrize(
+    ("parts", "active"),
+    [
+        ({"services": [{"name": "mdatp", "state": "running"}]}, True),
+        ({"services": [{"name": "mdatp.service", "state": "running"}]}, True),
+        (
+            {"packages": [{"name": "mdatp"}], "services": [{"name": "mdatp", "state": "stopped"}]},
+            False,
+        ),
+        ({"packages": [{"name": "mdatp", "publisher": "Microsoft Corporation"}]}, False),
+    ],
+)
+def test_defender_for_endpoint_on_linux_is_active_when_mdatp_runs(parts, active):
+    verdict = classify(linux(**parts), policy(["kaspersky"], linux_approved=["microsoft"]))
+    assert products(verdict["approved"]) == [("microsoft", "defender_for_endpoint_linux")]
+    assert verdict["approved"][0]["active"] is active
+    assert verdict["compliant"] is active
+
+
+def test_an_empty_host_is_not_compliant():
+    for os_family in ("linux", "windows"):
+        verdict = classify(inventory(os_family))
+        assert verdict["compliant"] is False
+        assert verdict["disallowed"] == verdict["approved"] == verdict["other"] == []
+
+
+def test_one_active_approved_product_is_enough():
+    verdict = classify(
+        linux(services=[CLAMD_RUNNING, {"name": "mdatp", "state": "stopped"}]),
+        policy(["kaspersky"], linux_approved=["clamav", "microsoft"]),
+    )
+    assert sorted((f["vendor"], f["active"]) for f in verdict["approved"]) == [
+        ("clamav", True),
+        ("microsoft", False),
+    ]
+    assert verdict["compliant"] is True
+
+
+@pytest.mark.parametrize(
+    ("os_family", "approved", "parts"),
+    [
+        (
+            "linux",
+            "crowdstrike",
+            {
+                "packages": [{"name": "falcon-sensor"}],
+                "services": [{"name": "falcon-sensor", "state": "running"}],
+            },
+        ),
+        (
+            "windows",
+            "sophos",
+            {"services": [{"name": "Sophos Health Service", "state": "running"}]},
+        ),
+        ("windows", "eset", {"services": [{"name": "ekrn", "state": "running"}]}),
+    ],
+)
+def test_any_approved_vendor_is_active_when_its_service_runs(os_family, approved, parts):
+    """The policy may approve any vendor with a product for the OS family; "active" means
+    one of its services runs (the issue's rule), not only for ClamAV and Defender."""
+    approvals = {"linux": ["clamav"], "windows": ["microsoft"], os_family: [approved]}
+    chosen = policy(["kaspersky"], approvals["linux"], approvals["windows"])
+    verdict = classify(inventory(os_family, **parts), chosen)
+    assert [(f["vendor"], f["active"]) for f in verdict["approved"]] == [(approved, True)]
+    assert verdict["compliant"] is True
+
+
+def test_approved_vendor_is_active_when_its_security_center_entry_is_on():
+    chosen = policy(["kaspersky"], windows_approved=["eset"])
+    entry = {"display_name": "ESET Endpoint Antivirus", "product_state": 266240}
+    verdict = classify(windows(security_center=[entry]), chosen)
+    assert [(f["vendor"], f["active"]) for f in verdict["approved"]] == [("eset", True)]
+    assert verdict["compliant"] is True
+    entry["product_state"] = 262144
+    assert classify(windows(security_center=[entry]), chosen)["compliant"] is False
+
+
+# -- productState -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "on"),
+    [
+        (266240, True),  # 0x41000
+        (266256, True),  # 0x41010: on, signatures out of date
+        (397568, True),  # 0x61100: on, Defender
+        (393472, False),  # 0x60100
+        (262144, False),  # 0x40000
+        (270336, False),  # 0x42000: state 0x2000 (expired)
+        (274432, False),  # 0x43000: state 0x3000 (snoozed) has the 0x1000 bit but is not on
+        ("266240", True),
+        ("393472", False),
+        (" 266240 ", True),
+    ],
+)
+def test_product_state_decoding(state, on):
+    assert security_center_on(state) is on
+
+
+@pytest.mark.parametrize("state", [266240.0, True, "on", "", [266240], {"state": 1}])
+def test_product_state_that_is_not_an_integer_is_refused(state):
+    entry = {"display_name": "Windows Defender", "product_state": state}
+    with pytest.raises(InventoryError) as caught:
+        classify(windows(security_center=[entry]), source="host.json")
+    assert caught.value.source == "host.json"
+    assert caught.value.field == "security_center[0].product_state"
+
+
+# -- inventory contract ------------------------------------------------------------------
+
+
+def test_unknown_keys_are_ignored_and_null_optional_fields_allowed():
+    host = windows(
+        _comment="hand-written",
+        os=None,
+        defender={"am_running_mode": "Normal"},
+        unreadable=[],
+        packages=[
+            {
+                "name": "Kaspersky Endpoint Security for Windows",
+                "version": None,
+                "publisher": None,
+                "source": None,
+                "product_code": None,
+                "uninstall_string": None,
+                "install_location": None,
+                "system_component": False,
+                "registry_key": "HKLM\\SOFTWARE\\...",
+            }
+        ],
+        services=[
+            {
+                "name": "WinDefend",
+                "display_name": None,
+                "state": "running",
+                "start_mode": None,
+                "path": None,
+            }
+        ],
+        processes=[{"name": "avp.exe", "path": None, "pid": 4242}],
+        drivers=[{"name": "klif", "path": None, "state": "running", "display_name": None}],
+        security_center=[{"display_name": "Windows Defender", "product_state": None, "path": None}],
+        paths=None,
+    )
+    host["host"] = None
+    verdict = classify(host)
+    assert verdict["host"] is None
+    assert products(verdict["disallowed"]) == [("kaspersky", "kes_windows")]
+    assert sorted(evidence(verdict["disallowed"][0])) == [
+        ("driver", "klif"),
+        ("package", "Kaspersky Endpoint Security for Windows"),
+        ("process", "avp.exe"),
+    ]
+
+
+def test_absent_and_null_kinds_are_empty():
+    verdict = classify(
+        {"os_family": "linux", "packages": None, "services": None, "processes": None}
+    )
+    assert verdict["compliant"] is False
+    assert verdict["disallowed"] == verdict["approved"] == verdict["residue"] == []
+
+
+@pytest.mark.parametrize(
+    ("host", "field"),
+    [
+        (linux(services=[{"name": "kesl", "state": "active"}]), "services[0].state"),
+        (linux(services=[{"name": "kesl", "state": "Running"}]), "services[0].state"),
+        (linux(services=[{"name": "kesl"}]), "services[0].state"),
+        (linux(services=[CLAMD_RUNNING, {"name": "x", "state": None}]), "services[1].state"),
+        (linux(packages=[{"version": "1.0"}]), "packages[0].name"),
+        (linux(packages=[{"name": ""}]), "packages[0].name"),
+        (linux(packages=[{"name": 42}]), "packages[0].name"),
+        (linux(processes=[{"path": "/usr/bin/x"}]), "processes[0].name"),
+        (windows(drivers=[{"display_name": "klif"}]), "drivers[0].name"),
+        (windows(security_center=[{"product_state": 266240}]), "security_center[0].display_name"),
+        (
+            windows(security_center=[{"name": "Windows Defender", "product_state": 266240}]),
+            "security_center[0].display_name",
+        ),
+        ({"schema": 2, "os_family": "linux"}, "schema"),
+        ({"schema": "1", "os_family": "linux"}, "schema"),
+        ({"schema": 0, "os_family": "linux"}, "schema"),
+        ({"schema": 1}, "os_family"),
+        ({"schema": 1, "os_family": "macos"}, "os_family"),
+        ({"schema": 1, "os_family": "Linux"}, "os_family"),
+        (linux(packages={"name": "kesl"}), "packages"),
+        (linux(services="kesl"), "services"),
+        (linux(paths="/opt/kaspersky"), "paths"),
+        (linux(paths=[42]), "paths[0]"),
+        (linux(packages=["kesl"]), "packages[0]"),
+        (linux(packages=[{"name": "kesl", "publisher": 7}]), "packages[0].publisher"),
+        (linux(host=7), "host"),
+    ],
+)
+def test_inventory_that_breaks_the_contract_is_refused(host, field):
+    with pytest.raises(InventoryError) as caught:
+        classify(host, source="inv.json")
+    assert caught.value.source == "inv.json"
+    assert caught.value.field == field
+    assert str(caught.value).startswith(f"inv.json: {field}: ")
+
+
+@pytest.mark.parametrize("host", [[], "linux", None, 42])
+def test_inventory_that_is_not_an_object_is_refused(host):
+    with pytest.raises(InventoryError) as caught:
+        classify(host, source="inv.json")
+    assert caught.value.source == "inv.json"
+
+
+# -- names -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("os_family", "kind", "name", "product"),
+    [
+        ("linux", "packages", "KESL", "kesl"),
+        ("linux", "services", "kesl.service", "kesl"),
+        ("linux", "services", "KESL-Supervisor.Service", "kesl"),
+        ("linux", "processes", "Klnagent", "klnagent"),
+        ("windows", "processes", "avp.exe", "kes_windows"),
+        ("windows", "processes", "AVP.EXE", "kes_windows"),
+        ("windows", "processes", "avp", "kes_windows"),
+        ("windows", "services", "avp", "kes_windows"),
+        ("windows", "drivers", "klif.sys", "kes_windows"),
+        ("windows", "drivers", "KLIF.SYS", "kes_windows"),
+        ("windows", "drivers", "klif", "kes_windows"),
+        ("windows", "packages", "KASPERSKY ENDPOINT SECURITY FOR WINDOWS", "kes_windows"),
+        ("windows", "packages", "Kaspersky Endpoint Security 11.11 for Windows", "kes_windows"),
+        ("windows", "packages", "Kaspersky Security Center 14 Network Agent", "klnagent"),
+    ],
+)
+def test_names_compare_case_insensitively_and_without_suffixes(os_family, kind, name, product):
+    entry = {"name": name}
+    if kind == "services":
+        entry["state"] = "running"
+    verdict = classify(inventory(os_family, **{kind: [entry]}))
+    assert products(verdict["disallowed"]) == [("kaspersky", product)]
+    # The name as found on the host, not the catalogue's spelling.
+    assert verdict["disallowed"][0]["name"] == name
+
+
+def test_a_shared_service_belongs_to_the_product_whose_package_is_present():
+    verdict = classify(
+        windows(
+            packages=[{"name": "Kaspersky Internet Security", "publisher": "Kaspersky"}],
+            services=[{"name": "AVP21.3", "state": "running"}],
+            processes=[{"name": "avp.exe"}, {"name": "avpui.exe"}],
+            drivers=[{"name": "klif"}],
+        )
+    )
+    assert products(verdict["disallowed"]) == [("kaspersky", "kis")]
+    assert evidence(verdict["disallowed"][0]) == [
+        ("package", "Kaspersky Internet Security"),
+        ("service", "AVP21.3"),
+        ("process", "avp.exe"),
+        ("process", "avpui.exe"),
+        ("driver", "klif"),
+    ]
+
+
+KSC_SERVER_HOST = [
+    {
+        "name": "Kaspersky Security Center 14.2 Administration Server",
+        "publisher": "AO Kaspersky Lab",
+    },
+    {"name": "Kaspersky Security Center 14 Network Agent", "publisher": "AO Kaspersky Lab"},
+    {
+        "name": "Kaspersky Security Center 14.2 Administration Console",
+        "publisher": "AO Kaspersky Lab",
+    },
+]
+
+
+@pytest.mark.parametrize(
+    "order",
+    list(itertools.permutations(range(3))),
+    ids=lambda order: "-".join(("server", "agent", "console")[i] for i in order),
+)
+def test_each_security_center_component_is_its_own_product_in_any_order(order):
+    """An Administration Server host also runs the Network Agent and the Console. The
+    uninstall registry lists them in GUID order, which says nothing about the product:
+    the most specific display-name pattern must win whatever came first."""
+    packages = [KSC_SERVER_HOST[i] for i in order]
+    verdict = classify(windows(packages=packages))
+    found = {f["product"]: f["name"] for f in verdict["disallowed"]}
+    assert found == {
+        "ksc_server": "Kaspersky Security Center 14.2 Administration Server",
+        "klnagent": "Kaspersky Security Center 14 Network Agent",
+        "ksc_console": "Kaspersky Security Center 14.2 Administration Console",
+    }
+
+
+# -- publishers ----------------------------------------------------------------------------
+
+# Hand-written publisher strings (notes, and each vendor's usual legal name). The display
+# names name no catalogued product, so only the publisher can attribute them.
+PUBLISHER_CASES = [
+    ("kaspersky", "windows", "Kaspersky Security Scan", "AO Kaspersky Lab"),
+    ("kaspersky", "windows", "Kaspersky Security Scan", "AO Kaspersky Lab."),
+    ("kaspersky", "windows", "Kaspersky Security Scan", "Kaspersky Lab"),
+    ("kaspersky", "windows", "Kaspersky Security Scan", "АО «Лаборатория Касперского»"),  # noqa: RUF001
+    ("kaspersky", "windows", "Kaspersky Security Scan", "АО Лаборатория Касперского"),  # noqa: RUF001
+    ("kaspersky", "windows", "Kaspersky Security Scan", '"Kaspersky Lab"'),
+    ("kaspersky", "windows", "Kaspersky Security Scan", "kaspersky   LAB "),
+    ("kaspersky", "linux", "kics-agent", "Kaspersky Lab <support@kaspersky.com>"),
+    ("drweb", "windows", "Dr.Web CureIt!", "Doctor Web"),
+    ("drweb", "windows", "Dr.Web CureIt!", "Doctor Web, Ltd."),
+    ("crowdstrike", "windows", "CrowdStrike Device Control", "CrowdStrike, Inc."),
+    ("sophos", "windows", "Sophos Connect", "Sophos Limited"),
+    ("trellix", "windows", "McAfee WebAdvisor", "McAfee, LLC"),
+    ("trellix", "linux", "MFErt", "McAfee, Inc."),
+    ("symantec", "windows", "Symantec Encryption Desktop", "Symantec Corporation"),
+    ("eset", "windows", "ESET Inspect Connector", "ESET, spol. s r.o."),
+    ("trendmicro", "windows", "Trend Micro Maximum Security", "Trend Micro Inc."),
+    ("bitdefender", "windows", "Bitdefender Total Security", "Bitdefender"),
+]
+
+
+@pytest.mark.parametrize(("vendor", "os_family", "name", "publisher"), PUBLISHER_CASES)
+def test_a_publisher_alone_attributes_software_to_its_vendor(vendor, os_family, name, publisher):
+    entry = {"name": name, "version": "1.0", "publisher": publisher}
+    verdict = classify(inventory(os_family, packages=[entry]), policy([vendor]))
+    assert verdict["disallowed"] == [
+        {
+            "vendor": vendor,
+            "product": "other",
+            "name": name,
+            "evidence": [
+                {"kind": "package", "value": name},
+                {"kind": "publisher", "value": publisher},
+            ],
+        }
+    ]
+
+
+def test_publisher_cases_cover_every_vendor_with_publishers():
+    attributed = {vendor for vendor, *_ in PUBLISHER_CASES}
+    catalogue = load_catalogue()
+    with_publishers = set(catalogue.signatures["windows"].publishers.values())
+    assert with_publishers <= attributed
+    assert "microsoft" not in with_publishers
+
+
+def test_microsoft_as_publisher_attributes_nothing():
+    entries = [
+        {
+            "name": "Microsoft Visual C++ 2015-2022 Redistributable (x64)",
+            "publisher": "Microsoft Corporation",
+        },
+        {"name": "Microsoft Update Health Tools", "publisher": "Microsoft Corporation"},
+        {"name": "Microsoft OneDrive", "publisher": "Microsoft"},
+    ]
+    chosen = policy(["microsoft", "kaspersky"], windows_approved=["eset"])
+    verdict = classify(windows(packages=entries), chosen)
+    assert verdict["disallowed"] == verdict["approved"] == verdict["other"] == []
+
+
+def test_a_product_name_wins_over_the_publisher_attribution():
+    entry = {"name": "Kaspersky Endpoint Security for Windows", "publisher": "AO Kaspersky Lab"}
+    verdict = classify(windows(packages=[entry]))
+    assert products(verdict["disallowed"]) == [("kaspersky", "kes_windows")]
+
+
+# -- look-alikes ----------------------------------------------------------------------------
+
+
+def _decoy_policy():
+    """Everything disallowed except one approved vendor per OS family, Microsoft too."""
+    approved = {"linux": "clamav", "windows": "eset"}
+    disallowed = [v for v in ALL_VENDORS if v not in approved.values()]
+    return policy(disallowed, [approved["linux"]], [approved["windows"]])
+
+
+DECOY_ITEMS = [(family, item) for family in ("linux", "windows") for item in DECOYS[family]]
+
+
+@pytest.mark.parametrize(
+    ("os_family", "item"),
+    DECOY_ITEMS,
+    ids=[f"{family}-{item['kind']}-{item['entry']['name']}" for family, item in DECOY_ITEMS],
+)
+def test_look_alike_is_not_attributed_to_any_vendor(os_family, item):
+    entry = dict(item["entry"])
+    verdict = classify(inventory(os_family, **{item["kind"]: [entry]}), _decoy_policy())
+    assert verdict["disallowed"] == [], item["why"]
+    assert verdict["approved"] == [], item["why"]
+    assert verdict["other"] == [], item["why"]
+
+
+@pytest.mark.parametrize("os_family", ["linux", "windows"])
+def test_all_look_alikes_together_leave_a_clean_host_clean(os_family):
+    parts: dict[str, list] = {}
+    for item in DECOYS[os_family]:
+        parts.setdefault(item["kind"], []).append(item["entry"])
+    running = CLAMD_RUNNING if os_family == "linux" else WINDEFEND_RUNNING
+    parts.setdefault("services", []).append(running)
+    verdict = classify(inventory(os_family, **parts))
+    assert verdict["disallowed"] == [] and verdict["other"] == []
+    assert [f["active"] for f in verdict["approved"]] == [True]
+    assert verdict["compliant"] is True
+
+
+# -- policies beyond the shipped one ---------------------------------------------------------
+
+MIXED_LINUX_HOST = linux(
+    packages=[{"name": "drweb-common", "publisher": "Doctor Web"}, {"name": "falcon-sensor"}],
+    services=[CLAMD_RUNNING, {"name": "falcon-sensor", "state": "running"}],
+)
+
+
+def test_a_policy_may_disallow_drweb_and_crowdstrike():
+    verdict = classify(MIXED_LINUX_HOST, STRICT)
+    assert sorted(products(verdict["disallowed"])) == [
+        ("crowdstrike", "falcon_linux"),
+        ("drweb", "drweb_linux"),
+    ]
+    assert verdict["other"] == []
+    assert verdict["compliant"] is False
+
+
+def test_under_the_shipped_policy_other_vendors_are_listed_but_allowed():
+    verdict = classify(MIXED_LINUX_HOST)
+    assert verdict["disallowed"] == []
+    assert sorted(products(verdict["other"])) == [
+        ("crowdstrike", "falcon_linux"),
+        ("drweb", "drweb_linux"),
+    ]
+    assert verdict["compliant"] is True
+
+
+def test_with_nothing_disallowed_kaspersky_is_other_and_paths_are_not_residue():
+    verdict = classify(
+        linux(packages=[{"name": "kesl"}], services=[CLAMD_RUNNING], paths=["/var/log/kaspersky"]),
+        NOTHING_DISALLOWED,
+    )
+    assert verdict["disallowed"] == []
+    assert products(verdict["other"]) == [("kaspersky", "kesl")]
+    assert verdict["compliant"] is True
+
+
+def test_an_unknown_antivirus_in_security_center_is_listed_as_other():
+    entry = {"display_name": "Avast Antivirus", "product_state": 266240}
+    verdict = classify(windows(security_center=[entry], services=[WINDEFEND_RUNNING]))
+    assert verdict["disallowed"] == []
+    assert [f["name"] for f in verdict["other"]] == ["Avast Antivirus"]
+    assert verdict["compliant"] is True
+
+
+def test_a_host_with_unread_parts_is_not_compliant():
+    """A part the collector could not read may hide a disallowed product."""
+    verdict = classify(linux(services=[CLAMD_RUNNING], unreadable=["processes"]))
+    assert [f["active"] for f in verdict["approved"]] == [True]
+    assert verdict["unreadable"] == ["processes"]
+    assert verdict["compliant"] is False
+    with pytest.raises(InventoryError) as caught:
+        classify(linux(unreadable="processes"), source="inv.json")
+    assert caught.value.field == "unreadable"
