@@ -50,6 +50,7 @@ _OTHER_PRODUCT_KEYS = {"paths", "active_services", "active_processes"}
 _WILDCARDS = re.compile(r"[*?\[]")
 _WILDCARD_RUNS = re.compile(r"\[[^\]]*\]|[*?]")
 _BUCKET = 3  # a pattern's literal prefix length used as its bucket key
+_FLOATING_MIN_LITERALS = 12  # a pattern with a leading "*" must still say much
 
 _SUFFIXES = {
     "services": (".service",),
@@ -95,12 +96,10 @@ class Product:
     name: str
     role: str
     os_family: str
-    active_services: frozenset[str] = frozenset()
-    active_processes: frozenset[str] = frozenset()
-
-    @property
-    def can_be_active(self) -> bool:
-        return bool(self.active_services or self.active_processes)
+    # Running services / processes that mean the product protects the host; None means
+    # any of the product's own (ClamAV narrows them: freshclam running protects nothing).
+    active_services: frozenset[str] | None = None
+    active_processes: frozenset[str] | None = None
 
 
 @dataclass
@@ -109,6 +108,7 @@ class NameIndex:
 
     exact: dict[str, list[Product]] = field(default_factory=dict)
     buckets: dict[str, list[tuple[int, re.Pattern, Product]]] = field(default_factory=dict)
+    floating: list[tuple[int, re.Pattern, Product]] = field(default_factory=list)
 
     def add(self, pattern: str, product: Product, kind: str, source: str) -> None:
         normalized = normalize(kind, pattern)
@@ -118,29 +118,41 @@ class NameIndex:
             if product not in candidates:
                 candidates.append(product)
             return
-        if wildcard.start() < _BUCKET:
+        literal_chars = len(_WILDCARD_RUNS.sub("", normalized))
+        entry = (literal_chars, re.compile(fnmatch.translate(normalized), re.DOTALL), product)
+        if normalized.startswith("*") and literal_chars >= _FLOATING_MIN_LITERALS:
+            # Localised names put the vendor's words anywhere ("Agent d'administration
+            # de Kaspersky Security Center"); few patterns need this, so each name is
+            # tested against all of them.
+            self.floating.append(entry)
+        elif wildcard.start() >= _BUCKET:
+            self.buckets.setdefault(normalized[:_BUCKET], []).append(entry)
+        else:
             raise CatalogueError(
                 source,
                 None,
-                f"pattern {pattern!r} needs {_BUCKET} literal characters before its first wildcard",
+                f"pattern {pattern!r} needs {_BUCKET} literal characters before its first "
+                f"wildcard, or a leading '*' and {_FLOATING_MIN_LITERALS} literal characters",
             )
-        literal_chars = len(_WILDCARD_RUNS.sub("", normalized))
-        regex = re.compile(fnmatch.translate(normalized), re.DOTALL)
-        bucket = self.buckets.setdefault(normalized[:_BUCKET], [])
-        bucket.append((literal_chars, regex, product))
-        # Most specific first: "Kaspersky Security Center*Network Agent*" must win
-        # over "Kaspersky Security Center*".
-        bucket.sort(key=lambda item: -item[0])
 
     def lookup(self, normalized: str) -> list[Product]:
-        """Products whose signature matches, best match first (exact before pattern)."""
+        """Products whose signature matches, best match first (exact before pattern).
+
+        Among patterns the most specific wins: "Kaspersky Security Center*Network
+        Agent*" over "Kaspersky Security Center*".
+        """
         found = self.exact.get(normalized)
         bucket = self.buckets.get(normalized[:_BUCKET])
-        if bucket is None:
+        if bucket is None and not self.floating:
             return found or []
+        matched = [
+            (literals, product)
+            for literals, regex, product in (*(bucket or ()), *self.floating)
+            if regex.match(normalized)
+        ]
         matches = list(found) if found else []
-        for _, regex, product in bucket:
-            if product not in matches and regex.match(normalized):
+        for _, product in sorted(matched, key=lambda item: -item[0]):
+            if product not in matches:
                 matches.append(product)
         return matches
 
@@ -187,6 +199,15 @@ def _string_list(value, source, where) -> list[str]:
     return items
 
 
+def _active_names(block, kind, source, where) -> frozenset[str] | None:
+    key = f"active_{kind}"
+    if key not in block:
+        return None
+    return frozenset(
+        normalize(kind, name) for name in _string_list(block[key], source, f"{where}.{key}")
+    )
+
+
 def _load_product(vendor, product_id, spec, source, signatures, products) -> None:
     where = f"vendors.{vendor}.products.{product_id}"
     _expect(spec, dict, source, where)
@@ -209,18 +230,8 @@ def _load_product(vendor, product_id, spec, source, signatures, products) -> Non
             name=_expect(spec.get("name", product_id), str, source, f"{where}.name"),
             role=_expect(spec.get("role", "other"), str, source, f"{where}.role"),
             os_family=os_family,
-            active_services=frozenset(
-                normalize("services", name)
-                for name in _string_list(
-                    block.get("active_services"), source, f"{block_where}.active_services"
-                )
-            ),
-            active_processes=frozenset(
-                normalize("processes", name)
-                for name in _string_list(
-                    block.get("active_processes"), source, f"{block_where}.active_processes"
-                )
-            ),
+            active_services=_active_names(block, "services", source, block_where),
+            active_processes=_active_names(block, "processes", source, block_where),
         )
         products[vendor].append(product)
         sig = signatures[os_family]

@@ -22,6 +22,7 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue impo
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import (
     InventoryError,
     describe_type,
+    show,
 )
 from ansible_collections.avshift.remediation.plugins.plugin_utils.policy import (
     Policy,
@@ -79,7 +80,7 @@ def security_center_on(product_state: int | str, source: str = "inventory", fiel
         try:
             product_state = int(text, 16) if text.lower().startswith("0x") else int(text)
         except ValueError:
-            raise InventoryError(source, field, f"not a number: {text!r}") from None
+            raise InventoryError(source, field, f"not a number: {show(text)}") from None
     return product_state & _STATE_MASK == _STATE_ON
 
 
@@ -125,13 +126,17 @@ class _Classification:
             found = self.findings[key] = _Finding(vendor, product, name)
         return found
 
-    def for_product(self, candidates: list[Product], name: str) -> tuple[_Finding, Product]:
-        # A service or process that several products share (Kaspersky's AVP) belongs to
-        # the one whose package is on the host, else to the first listed.
-        for product in candidates:
-            key = (product.vendor, product.id)
-            if key in self.findings:
-                return self.findings[key], product
+    def for_product(
+        self, candidates: list[Product], name: str, shared: bool
+    ) -> tuple[_Finding, Product]:
+        # A shared service, process or driver (Kaspersky's AVP) belongs to the product
+        # whose package is on the host, else to the first listed. A display name always
+        # goes to its most specific match.
+        if shared:
+            for product in candidates:
+                key = (product.vendor, product.id)
+                if key in self.findings:
+                    return self.findings[key], product
         product = candidates[0]
         return self.finding((product.vendor, product.id), product.vendor, product.id, name), product
 
@@ -146,6 +151,7 @@ class _Classification:
         optional = _OPTIONAL_STRINGS[kind]
         evidence_kind = _EVIDENCE_KIND[kind]
         publishers = self.signatures.publishers
+        shared_names = kind in ("services", "processes", "drivers")
         for position, entry in enumerate(entries):
             if type(entry) is not dict:
                 raise InventoryError(
@@ -153,7 +159,7 @@ class _Classification:
                 )
             name = entry.get(name_field)
             if type(name) is not str or not name.strip():
-                problem = "missing" if name is None else f"expected a name, got {name!r}"
+                problem = "missing" if name is None else f"expected a name, got {show(name)}"
                 raise InventoryError(source, f"{kind}[{position}].{name_field}", problem)
             for key in optional:
                 value = entry.get(key)
@@ -166,7 +172,7 @@ class _Classification:
             running = self._state_check(kind, entry, position)
             candidates = index.lookup(normalize(kind, name))
             if candidates:
-                finding, product = self.for_product(candidates, name)
+                finding, product = self.for_product(candidates, name, shared_names)
                 finding.add(evidence_kind, name)
                 if running and self._makes_active(kind, product, name):
                     finding.active = True
@@ -192,7 +198,7 @@ class _Classification:
                 raise InventoryError(
                     self.source,
                     f"services[{position}].state",
-                    f"expected one of running, stopped, unknown, got {state!r}",
+                    f"expected one of running, stopped, unknown, got {show(state)}",
                 )
             return state == "running"
         if kind == "security_center":
@@ -207,10 +213,12 @@ class _Classification:
     @staticmethod
     def _makes_active(kind: str, product: Product, name: str) -> bool:
         if kind == "services":
-            return normalize("services", name) in product.active_services
-        if kind == "processes":
-            return normalize("processes", name) in product.active_processes
-        return kind == "security_center"
+            names = product.active_services
+        elif kind == "processes":
+            names = product.active_processes
+        else:
+            return kind == "security_center"
+        return names is None or normalize(kind, name) in names
 
     def read_paths(self, paths: object) -> list[tuple[str, Product | None, str]]:
         if paths is None:
@@ -240,13 +248,13 @@ def _check_header(inventory: object, source: str) -> str:
         )
     schema = inventory.get("schema", INVENTORY_SCHEMA)
     if schema != INVENTORY_SCHEMA or isinstance(schema, bool):
-        raise InventoryError(source, "schema", f"unsupported schema {schema!r} (expected 1)")
+        raise InventoryError(source, "schema", f"unsupported schema {show(schema)} (expected 1)")
     os_family = inventory.get("os_family")
     if os_family is None:
         raise InventoryError(source, "os_family", "missing")
     if os_family not in OS_FAMILIES:
         raise InventoryError(
-            source, "os_family", f"expected one of {', '.join(OS_FAMILIES)}, got {os_family!r}"
+            source, "os_family", f"expected one of {', '.join(OS_FAMILIES)}, got {show(os_family)}"
         )
     host = inventory.get("host")
     if host is not None and type(host) is not str:

@@ -43,3 +43,9 @@ def describe_type(value: object) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
+
+
+def show(value: object, limit: int = 60) -> str:
+    """A bad value quoted for an error message, cut short so the message stays short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"

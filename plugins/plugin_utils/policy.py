@@ -22,6 +22,7 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue impo
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import (
     PolicyError,
     describe_type,
+    show,
 )
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.yml")
@@ -79,13 +80,13 @@ def _unknown_vendor(vendor: object, known: list[str]) -> str:
         close = difflib.get_close_matches(vendor.lower(), known, n=1, cutoff=0.6)
         if close:
             hint = f"did you mean {close[0]!r}? "
-    return f"unknown vendor {vendor!r} ({hint}known: {', '.join(known)})"
+    return f"unknown vendor {show(vendor)} ({hint}known: {', '.join(known)})"
 
 
 def _vendor_list(value: object, source: str, key: str, known: list[str]) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise PolicyError(
-            source, key, f"expected a list of vendor ids, got {describe_type(value)} {value!r}"
+            source, key, f"expected a list of vendor ids, got {describe_type(value)} {show(value)}"
         )
     for position, vendor in enumerate(value):
         if vendor not in known:
@@ -129,11 +130,11 @@ def _validate(data: object, source: str, sha256: str, catalogue: Catalogue) -> P
         for position, vendor in enumerate(vendors):
             if vendor in disallowed:
                 raise PolicyError(
-                    source, f"{key}[{position}]", f"{vendor!r} is also in disallowed_vendors"
+                    source, f"{key}[{position}]", f"{show(vendor)} is also in disallowed_vendors"
                 )
             if vendor not in catalogue.vendors_for(family):
                 raise PolicyError(
-                    source, f"{key}[{position}]", f"{vendor!r} has no product for {family}"
+                    source, f"{key}[{position}]", f"{show(vendor)} has no product for {family}"
                 )
         approved[family] = vendors
     return Policy(frozenset(disallowed), approved, source, sha256)

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import sys
+import time
 from pathlib import Path
 
 from avshift import __version__
+from avshift.playbook_run import (
+    STATUS_ORDER,
+    Progress,
+    UsageError,
+    collection_root,
+    count_hosts,
+    run_playbook,
+)
 
 EXIT_OK = 0
 EXIT_NON_COMPLIANT = 1
 EXIT_INVALID = 2
+EXIT_NOT_AUDITED = 3
 
 
 def _engine():
@@ -50,6 +61,10 @@ def _read_inventory(path: str, errors) -> object:
         raise errors.InventoryError(
             path, None, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except (ValueError, RecursionError) as exc:
+        # Nesting too deep or a number too long for Python: still just bad input.
+        message = str(exc).split(";")[0] if isinstance(exc, ValueError) else "nested too deeply"
+        raise errors.InventoryError(path, None, f"invalid JSON: {message}") from None
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -76,6 +91,92 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return EXIT_INVALID if invalid else status
 
 
+def _default_report_dir(kind: str) -> Path:
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("reports") / f"{kind}-{stamp}"
+
+
+def _inventory_source(inventory: str | None) -> str:
+    if inventory is None:
+        return str(collection_root() / "inventories" / "local")
+    if "," not in inventory and not Path(inventory).exists():
+        raise UsageError(f"inventory {inventory}: no such file or directory")
+    return inventory
+
+
+def exit_code(summary: dict) -> int:
+    """1 when any host is non-compliant, else 3 when any could not be audited, else 0."""
+    if summary.get("non-compliant"):
+        return EXIT_NON_COMPLIANT
+    if summary.get("unreachable") or summary.get("failed"):
+        return EXIT_NOT_AUDITED
+    return EXIT_OK
+
+
+def print_summary(kind: str, report: dict, report_dir: Path, seconds: float) -> None:
+    summary = report["summary"]
+    print(f"avshift {kind}: {summary.get('total', 0)} hosts in {seconds:.1f} s")
+    for status in STATUS_ORDER:
+        print(f"  {status:<15}{summary.get(status, 0):>6}")
+    attention = [h for h in report["hosts"] if h["status"] != "compliant"]
+    if attention:
+        print("Needs attention:")
+        width = max(len(h["host"]) for h in attention)
+        for host in attention:
+            detail = (
+                "; ".join(f"{f['vendor']}: {f['name']}" for f in host.get("disallowed", []))
+                or host.get("message")
+                or "no active approved antivirus"
+            )
+            print(f"  {host['host']:<{width}}  {host['status']:<14} {detail}")
+    print(f"Reports: {report_dir.resolve()}/report.{{html,json,csv,junit.xml}}")
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    _, errors, policy_module = _engine()
+    try:
+        extravars = {}
+        if args.policy:
+            policy_module.load_policy(args.policy)  # refuse a bad policy before any host
+            extravars["audit_policy"] = str(Path(args.policy).resolve())
+        inventory = _inventory_source(args.inventory)
+        total = count_hosts(inventory, args.limit)
+    except (errors.InputError, UsageError) as exc:
+        _fail(str(exc))
+    except Exception as exc:  # inventory plugins raise AnsibleError and friends
+        _fail(f"inventory {args.inventory}: {' '.join(str(exc).split())[:300]}")
+    report_dir = Path(args.report_dir) if args.report_dir else _default_report_dir("audit")
+    started = time.monotonic()
+    outcome = run_playbook(
+        "audit.yml",
+        inventory,
+        report_dir,
+        extravars,
+        limit=args.limit,
+        forks=args.forks,
+        progress=Progress(total),
+    )
+    if outcome.report is None:
+        print(
+            f"avshift: error: the audit playbook ended ({outcome.status}, rc={outcome.rc}) "
+            f"without a report; see {report_dir / 'artifacts'}",
+            file=sys.stderr,
+        )
+        return EXIT_NOT_AUDITED
+    print_summary("audit", outcome.report, report_dir, time.monotonic() - started)
+    return exit_code(outcome.report["summary"])
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:
         self.print_usage(sys.stderr)
@@ -97,6 +198,21 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("inventories", nargs="+", metavar="INVENTORY.json")
     classify.add_argument("--policy", metavar="POLICY.yml", help="default: the shipped policy")
     classify.set_defaults(handler=cmd_classify)
+
+    audit = commands.add_parser(
+        "audit",
+        help="dry-run compliance audit of a fleet (changes nothing)",
+        description="Exit 0 when every host is compliant, 1 when any is not, 3 when any "
+        "could not be audited, 2 for invalid input.",
+    )
+    audit.add_argument(
+        "-i", "--inventory", metavar="INVENTORY", help="default: this machine (connection local)"
+    )
+    audit.add_argument("--limit", metavar="PATTERN", help="audit only hosts matching PATTERN")
+    audit.add_argument("--policy", metavar="FILE", help="default: the shipped policy")
+    audit.add_argument("--report-dir", metavar="DIR", help="default: reports/audit-<UTC time>")
+    audit.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
+    audit.set_defaults(handler=cmd_audit)
     return parser
 
 
@@ -104,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
+    except UsageError as exc:
+        _fail(str(exc))
     except KeyboardInterrupt:
         print("avshift: interrupted", file=sys.stderr)
         return 130
