@@ -50,6 +50,7 @@ _OTHER_PRODUCT_KEYS = {"paths", "active_services", "active_processes"}
 _WILDCARDS = re.compile(r"[*?\[]")
 _WILDCARD_RUNS = re.compile(r"\[[^\]]*\]|[*?]")
 _BUCKET = 3  # a pattern's literal prefix length used as its bucket key
+_NO_PRODUCTS: list = []  # shared and never mutated: most names match nothing
 _FLOATING_MIN_LITERALS = 12  # a pattern with a leading "*" must still say much
 
 _SUFFIXES = {
@@ -108,7 +109,7 @@ class NameIndex:
 
     exact: dict[str, list[Product]] = field(default_factory=dict)
     buckets: dict[str, list[tuple[int, re.Pattern, Product]]] = field(default_factory=dict)
-    floating: list[tuple[int, re.Pattern, Product]] = field(default_factory=list)
+    floating: list[tuple[str, int, re.Pattern, Product]] = field(default_factory=list)
 
     def add(self, pattern: str, product: Product, kind: str, source: str) -> None:
         normalized = normalize(kind, pattern)
@@ -124,7 +125,8 @@ class NameIndex:
             # Localised names put the vendor's words anywhere ("Agent d'administration
             # de Kaspersky Security Center"); few patterns need this, so each name is
             # tested against all of them.
-            self.floating.append(entry)
+            required = max(_WILDCARD_RUNS.split(normalized), key=len)
+            self.floating.append((required, *entry))
         elif wildcard.start() >= _BUCKET:
             self.buckets.setdefault(normalized[:_BUCKET], []).append(entry)
         else:
@@ -142,14 +144,20 @@ class NameIndex:
         Agent*" over "Kaspersky Security Center*".
         """
         found = self.exact.get(normalized)
+        matched = None
         bucket = self.buckets.get(normalized[:_BUCKET])
-        if bucket is None and not self.floating:
-            return found or []
-        matched = [
-            (literals, product)
-            for literals, regex, product in (*(bucket or ()), *self.floating)
-            if regex.match(normalized)
-        ]
+        if bucket is not None:
+            for literals, regex, product in bucket:
+                if regex.match(normalized):
+                    matched = matched or []
+                    matched.append((literals, product))
+        for required, literals, regex, product in self.floating:
+            # A substring test first: it rules out nearly every name at C speed.
+            if required in normalized and regex.match(normalized):
+                matched = matched or []
+                matched.append((literals, product))
+        if matched is None:
+            return found or _NO_PRODUCTS
         matches = list(found) if found else []
         for _, product in sorted(matched, key=lambda item: -item[0]):
             if product not in matches:
