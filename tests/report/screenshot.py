@@ -1,0 +1,56 @@
+"""Render the sample report and screenshot it the way a person would look at it.
+
+Not a test: run it after changing the HTML report and look at the pictures.
+    .venv/bin/python tests/report/screenshot.py /tmp/avshift-report
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+from report_sample import sample_report
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils.report import write_reports
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def main(out: Path) -> None:
+    paths = write_reports(sample_report(), out)
+    url = Path(paths["html"]).as_uri()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for name, options in (
+            ("desktop", {"viewport": {"width": 1366, "height": 900}}),
+            ("narrow", {"viewport": {"width": 420, "height": 900}}),
+            ("dark", {"viewport": {"width": 1366, "height": 900}, "color_scheme": "dark"}),
+        ):
+            page = browser.new_page(**options)
+            page.goto(url)
+            page.locator("tbody.host", has_text="бухгалтерия").locator("summary").click()
+            page.locator("tbody.host", has_text="db-02").locator("summary").click()
+            page.screenshot(path=out / f"{name}.png", full_page=True)
+            page.close()
+        page = browser.new_page()
+        page.goto(url)
+        page.emulate_media(media="print")
+        page.pdf(path=out / "print.pdf", format="A4")
+        page.screenshot(path=out / "print.png", full_page=True)
+        browser.close()
+    print("\n".join(str(p) for p in sorted(out.iterdir())))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/avshift-report"))

@@ -1,0 +1,319 @@
+"""The HTML report in a real headless browser: Debian's chromium, driven by playwright.
+
+Chromium comes from tests/report/setup.sh (bin/test runs it as root). Without it these
+tests fail, on purpose: a skipped browser test would let a broken page pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, sync_playwright
+from report_sample import CYRILLIC_HOST, XSS_IMG, XSS_NAME, sample_report
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils.report import write_reports
+
+# AVSHIFT_CHROMIUM lets a test run point at a missing browser to see the failure it gives.
+CHROMIUM = os.environ.get("AVSHIFT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+FAILED_HOST = "=cmd|' /C calc'!A0"
+
+
+def require_chromium(path: str = CHROMIUM) -> str:
+    if not Path(path).is_file():
+        pytest.fail(
+            f"{path} is missing: the HTML report tests need Debian's chromium. "
+            "Run tests/report/setup.sh as root (bin/test does so when run as root).",
+            pytrace=False,
+        )
+    return path
+
+
+def test_missing_chromium_fails_and_says_how_to_install_it(tmp_path):
+    with pytest.raises(pytest.fail.Exception, match=r"Run tests/report/setup\.sh as root"):
+        require_chromium(str(tmp_path / "no-chromium"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = require_chromium()
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except PlaywrightError as error:
+            pytest.fail(
+                f"{executable} did not start ({error}). Run tests/report/setup.sh as root.",
+                pytrace=False,
+            )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def report_files(tmp_path_factory):
+    return write_reports(sample_report(), tmp_path_factory.mktemp("report"))
+
+
+class Watched:
+    """A page whose errors, dialogs and network requests are all recorded."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        page.on("dialog", self._dialog)
+        page.on("request", self._request)
+        # Anything that is not the file itself is refused before it leaves the browser.
+        page.route("**/*", self._route)
+
+    def _console(self, message):
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def _dialog(self, dialog):
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _request(self, request):
+        if not request.url.startswith("file://"):
+            self.requests.append(request.url)
+
+    def _route(self, route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            self.requests.append(route.request.url)
+            route.abort()
+
+    def assert_clean(self):
+        assert self.console_errors == []
+        assert self.page_errors == []
+        assert self.dialogs == []
+        assert self.requests == []
+
+    # --- reading the page as a person sees it ---
+
+    def visible_hosts(self) -> list[str]:
+        cells = self.page.locator("tbody.host tr.main td:first-child")
+        return [cell.inner_text() for cell in cells.all() if cell.is_visible()]
+
+    def shown(self) -> str:
+        return self.page.locator("#shown").inner_text()
+
+
+@pytest.fixture
+def watched(browser, report_files):
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    watched = Watched(context.new_page())
+    watched.page.goto(Path(report_files["html"]).as_uri())
+    yield watched
+    context.close()
+
+
+def test_page_renders_and_its_counts_equal_report_json(watched, report_files):
+    page = watched.page
+    summary = json.loads(Path(report_files["json"]).read_text(encoding="utf-8"))["summary"]
+    assert page.locator("h1").inner_text() == "avshift audit report"
+    assert "2026-11-28 10:00:00 UTC" in page.title()
+    shown = {
+        key: int(page.locator(f'[data-count="{key}"]').inner_text())
+        for key in ("total", "compliant", "non-compliant", "unreachable", "failed")
+    }
+    assert shown == summary
+    assert page.locator(".chart .count").all_text_contents() == [
+        str(summary[s]) for s in ("compliant", "non-compliant", "unreachable", "failed")
+    ]
+    assert len(watched.visible_hosts()) == summary["total"]
+    assert watched.shown() == f"Showing {summary['total']} of {summary['total']} hosts"
+    run = page.locator("section.run").inner_text()
+    assert "inventories/example" in run
+    assert sample_report()["run"]["policy"]["sha256"] in run.replace("\n", "")
+    watched.assert_clean()
+
+
+def test_text_filter_hides_hosts_that_do_not_match(watched):
+    page = watched.page
+    page.fill("#filter-text", "KASPERSKY")
+    # Matches the disallowed column of both hosts, and evidence inside collapsed findings.
+    assert watched.visible_hosts() == ["db-02", CYRILLIC_HOST]
+    assert watched.shown() == "Showing 2 of 6 hosts"
+    page.fill("#filter-text", "бухгалтерия")
+    assert watched.visible_hosts() == [CYRILLIC_HOST]
+    page.fill("#filter-text", "windefend")
+    assert watched.visible_hosts() == ["mail-05"]
+    page.fill("#filter-text", "no such host")
+    assert watched.visible_hosts() == []
+    assert page.locator("#no-match").is_visible()
+    page.fill("#filter-text", "")
+    assert len(watched.visible_hosts()) == 6
+    assert not page.locator("#no-match").is_visible()
+    watched.assert_clean()
+
+
+def test_status_filter_combines_with_the_text_filter(watched):
+    page = watched.page
+    page.select_option("#filter-status", "unreachable")
+    assert watched.visible_hosts() == ["app-03"]
+    page.select_option("#filter-status", "non-compliant")
+    assert watched.visible_hosts() == ["db-02", CYRILLIC_HOST]
+    page.fill("#filter-text", "db")
+    assert watched.visible_hosts() == ["db-02"]
+    page.select_option("#filter-status", "compliant")
+    assert watched.visible_hosts() == []
+    page.select_option("#filter-status", "")
+    assert watched.visible_hosts() == ["db-02"]
+    watched.assert_clean()
+
+
+def _header(page: Page, label: str):
+    return page.locator("thead th", has=page.get_by_role("button", name=label, exact=True))
+
+
+def test_sorting_a_column_reorders_rows_and_a_second_click_reverses(watched):
+    page = watched.page
+    time_header = _header(page, "Time (s)")
+    time_header.get_by_role("button").click()
+    # Numeric order (12.5 after 3.2), and the host without a time stays last.
+    assert watched.visible_hosts() == [
+        "web-01",
+        "db-02",
+        "mail-05",
+        CYRILLIC_HOST,
+        FAILED_HOST,
+        "app-03",
+    ]
+    assert time_header.get_attribute("aria-sort") == "ascending"
+    time_header.get_by_role("button").click()
+    assert watched.visible_hosts() == [
+        FAILED_HOST,
+        CYRILLIC_HOST,
+        "mail-05",
+        "db-02",
+        "web-01",
+        "app-03",
+    ]
+    assert time_header.get_attribute("aria-sort") == "descending"
+
+    host_header = _header(page, "Host")
+    host_header.get_by_role("button").click()
+    assert host_header.get_attribute("aria-sort") == "ascending"
+    assert time_header.get_attribute("aria-sort") is None
+    ascending = watched.visible_hosts()
+    latin = [h for h in ascending if h[0].isascii() and h[0].isalpha()]
+    assert latin == ["app-03", "db-02", "mail-05", "web-01"]
+    host_header.get_by_role("button").click()
+    assert watched.visible_hosts() == ascending[::-1]
+
+    _header(page, "Status").get_by_role("button").click()
+    statuses = [
+        page.locator("tbody.host", has_text=h).first.get_attribute("data-status")
+        for h in watched.visible_hosts()
+    ]
+    assert statuses[:2] == ["non-compliant", "non-compliant"]
+    assert statuses[-2:] == ["compliant", "compliant"]
+    watched.assert_clean()
+
+
+def test_sorting_keeps_a_filter_in_force(watched):
+    page = watched.page
+    page.select_option("#filter-status", "compliant")
+    _header(page, "Host").get_by_role("button").click()
+    _header(page, "Host").get_by_role("button").click()
+    assert watched.visible_hosts() == ["web-01", "mail-05"]
+    watched.assert_clean()
+
+
+def test_expanding_a_host_shows_its_evidence(watched):
+    page = watched.page
+    host = page.locator("tbody.host", has_text="db-02")
+    evidence = host.get_by_text("/opt/kaspersky/kesl/libexec/kesl", exact=True)
+    assert not evidence.is_visible()
+    host.locator("summary").click()
+    assert evidence.is_visible()
+    assert host.get_by_text("No approved antivirus is active on this host.").is_visible()
+    host.locator("summary").click()
+    assert not evidence.is_visible()
+
+    page.get_by_role("button", name="Expand all").click()
+    residue = page.locator("tbody.host", has_text=CYRILLIC_HOST).get_by_text(
+        "C:\\ProgramData\\Kaspersky Lab", exact=True
+    )
+    assert residue.is_visible()
+    page.get_by_role("button", name="Collapse all").click()
+    assert not residue.is_visible()
+    watched.assert_clean()
+
+
+def test_hostile_display_names_render_as_text(watched):
+    page = watched.page
+    host = page.locator("tbody.host", has_text=CYRILLIC_HOST)
+    assert host.locator("tr.main").get_by_text(XSS_NAME, exact=True).is_visible()
+    host.locator("summary").click()
+    assert host.get_by_text(XSS_IMG, exact=True).is_visible()
+    # Only the report's own script and no injected element exists in the document.
+    assert page.locator("script").count() == 1
+    assert page.locator("img").count() == 0
+    assert page.evaluate("() => document.querySelectorAll('[onerror]').length") == 0
+    assert page.get_by_text(FAILED_HOST, exact=True).is_visible()
+    watched.assert_clean()
+
+
+def test_the_page_fetches_nothing_while_used(watched):
+    page = watched.page
+    page.get_by_role("button", name="Expand all").click()
+    page.fill("#filter-text", "kaspersky")
+    _header(page, "Host").get_by_role("button").click()
+    page.emulate_media(media="print")
+    page.emulate_media(media="screen", color_scheme="dark")
+    page.reload()
+    assert page.locator("h1").is_visible()
+    watched.assert_clean()
+
+
+def test_the_request_watch_sees_a_request_that_would_leave_the_machine(browser):
+    # The checks above prove nothing if the watch is blind; the request is refused.
+    context = browser.new_context()
+    watched = Watched(context.new_page())
+    watched.page.set_content("<p>blank</p>")
+    watched.page.evaluate("() => fetch('http://127.0.0.1:9/beacon').catch(() => null)")
+    context.close()
+    assert watched.requests and all(url == "http://127.0.0.1:9/beacon" for url in watched.requests)
+
+
+def test_printing_drops_the_controls_and_opens_every_host(watched, tmp_path):
+    page = watched.page
+    page.emulate_media(media="print")
+    assert not page.locator("#controls").is_visible()
+    # page.pdf prints the way a person does, firing beforeprint and afterprint. This
+    # listener comes after the report's own, so it sees what the report did on print.
+    page.evaluate(
+        """() => window.addEventListener('beforeprint', () => {
+            window.openedWhilePrinting =
+                Array.from(document.querySelectorAll('details')).map((d) => d.open);
+        }, {once: true})"""
+    )
+    pdf = tmp_path / "report.pdf"
+    page.pdf(path=str(pdf), format="A4")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    opened = page.evaluate("() => window.openedWhilePrinting")
+    assert len(opened) == 4 and all(opened)
+    # Afterwards the page is as the reader left it.
+    assert page.locator("details[open]").count() == 0
+    watched.assert_clean()
