@@ -32,8 +32,13 @@ _avshift_find_python() {
     return 1
 }
 
+# What .venv is built from: the pins and the package's own dependency table (tool
+# settings elsewhere in pyproject.toml do not call for a rebuild).
 _avshift_stamp() {
-    cat "$AVSHIFT_ROOT/requirements/dev.txt" "$AVSHIFT_ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1
+    {
+        cat "$AVSHIFT_ROOT/requirements/dev.txt"
+        sed -n '/^\[project\]/,/^\[project.scripts\]/p' "$AVSHIFT_ROOT/pyproject.toml"
+    } | sha256sum | cut -d' ' -f1
 }
 
 avshift_ensure_venv() {
