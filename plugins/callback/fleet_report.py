@@ -1,0 +1,160 @@
+# Copyright: avshift contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+name: fleet_report
+type: notification
+short_description: Write the avshift fleet report (JSON, CSV, HTML, JUnit) at the end of a run
+version_added: 0.1.0
+description:
+  - Collects every M(avshift.remediation.av_scan) result, and every unreachable or failed
+    host, and writes C(report.json), C(report.csv), C(report.html) and C(report.junit.xml)
+    when the playbook ends.
+  - A host that was unreachable, failed, or never scanned is never reported compliant.
+  - Works the same under C(ansible-playbook), the C(avshift) CLI and AWX/AAP.
+requirements:
+  - enable with C(callbacks_enabled = avshift.remediation.fleet_report) in ansible.cfg or
+    C(ANSIBLE_CALLBACKS_ENABLED)
+options:
+  report_dir:
+    description:
+      - Directory for the report files; created when missing.
+      - Defaults to C(reports/<kind>-<UTC time>) under the current directory.
+    type: path
+    env:
+      - name: AVSHIFT_REPORT_DIR
+    ini:
+      - section: avshift
+        key: report_dir
+"""
+
+import datetime
+import os
+import time
+
+from ansible import context
+from ansible.plugins.callback import CallbackBase
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils import report as report_writer
+from ansible_collections.avshift.remediation.plugins.plugin_utils.version import (
+    collection_version,
+)
+
+SCAN_ACTIONS = frozenset(("avshift.remediation.av_scan", "av_scan"))
+_FINDING_KEYS = ("disallowed", "approved", "other", "residue")
+
+
+def _now():
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "notification"
+    CALLBACK_NAME = "avshift.remediation.fleet_report"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._started = _now()
+        self._playbook = None
+        self._kind = "audit"
+        self._check_mode = False
+        self._scans = {}  # host -> last av_scan result
+        self._problems = {}  # host -> (status, message)
+        self._written = None
+
+    def v2_playbook_on_start(self, playbook):
+        self._playbook = os.path.basename(playbook._file_name)
+
+    def v2_playbook_on_play_start(self, play):
+        self._kind = play.vars.get("avshift_run_kind", self._kind)
+        self._check_mode = bool(context.CLIARGS.get("check"))
+
+    @staticmethod
+    def _is_scan(result):
+        task = result._task
+        return (getattr(task, "resolved_action", None) or task.action) in SCAN_ACTIONS
+
+    @staticmethod
+    def _message(result):
+        if result._task.no_log:
+            return "the task failed; its output is hidden (no_log)"
+        res = result._result
+        return str(res.get("msg") or res.get("stderr") or res.get("reason") or "failed")[:2000]
+
+    def v2_runner_on_ok(self, result):
+        if self._is_scan(result) and "compliant" in result._result:
+            self._scans[result._host.get_name()] = result._result
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        host = result._host.get_name()
+        if self._is_scan(result):
+            # An ignored scan failure still means the host was not read.
+            self._scans.pop(host, None)
+            self._problems.setdefault(host, ("failed", self._message(result)))
+        elif not ignore_errors:
+            self._problems.setdefault(host, ("failed", self._message(result)))
+
+    def v2_runner_on_unreachable(self, result):
+        self._problems[result._host.get_name()] = ("unreachable", self._message(result))
+
+    def _host_entry(self, host):
+        scan = self._scans.get(host)
+        problem = self._problems.get(host)
+        entry = {
+            "host": host,
+            "status": None,
+            "os_family": scan.get("os_family") if scan else None,
+            "message": None,
+            "duration_seconds": scan.get("scan_seconds") if scan else None,
+        }
+        for key in _FINDING_KEYS:
+            entry[key] = list(scan.get(key) or []) if scan else []
+        if problem:
+            entry["status"], entry["message"] = problem
+        elif scan is None:
+            entry["status"], entry["message"] = "failed", "the host was never scanned"
+        else:
+            entry["status"] = "compliant" if scan["compliant"] else "non-compliant"
+        return entry
+
+    def _report_dir(self):
+        configured = self.get_option("report_dir")
+        if configured:
+            return configured
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+        return os.path.join("reports", f"{self._kind}-{stamp}")
+
+    def v2_playbook_on_stats(self, stats):
+        hosts = sorted(set(stats.processed) | set(self._scans) | set(self._problems))
+        entries = [self._host_entry(host) for host in hosts]
+        policy = next((scan.get("policy") for scan in self._scans.values()), None)
+        inventory = context.CLIARGS.get("inventory") or ()
+        report = {
+            "schema": 1,
+            "kind": self._kind,
+            "tool": {"name": "avshift", "version": collection_version()},
+            "run": {
+                "started": self._started,
+                "ended": _now(),
+                "inventory": ", ".join(inventory),
+                "playbook": self._playbook,
+                "check_mode": self._check_mode,
+                "policy": policy,
+            },
+            "summary": report_writer.summarize(entries),
+            "hosts": entries,
+        }
+        started = time.monotonic()
+        directory = self._report_dir()
+        try:
+            self._written = report_writer.write_reports(report, directory)
+        except OSError as exc:
+            self._display.error(f"avshift: cannot write the fleet report in {directory}: {exc}")
+            return
+        self._display.display(
+            f"avshift: fleet report written to {os.path.abspath(directory)} "
+            f"({time.monotonic() - started:.2f} s)"
+        )

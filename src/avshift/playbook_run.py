@@ -1,0 +1,163 @@
+"""Run one of the collection's playbooks through ansible-runner, with progress on stderr.
+
+The playbook does the work and the fleet_report callback writes the reports; this
+module only starts them, shows progress and reads the summary back.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCAN_ACTIONS = frozenset(("avshift.remediation.av_scan", "av_scan"))
+STATUS_ORDER = ("compliant", "non-compliant", "unreachable", "failed")
+
+
+class UsageError(Exception):
+    """Bad input found before anything ran: exit 2."""
+
+
+def collection_root() -> Path:
+    spec = importlib.util.find_spec("ansible_collections.avshift.remediation")
+    if spec is None or not spec.submodule_search_locations:
+        raise UsageError(
+            "the avshift.remediation collection is not importable; install it "
+            "(ansible-galaxy collection install) or run bin/avshift from a checkout"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def count_hosts(inventory: str, limit: str | None) -> int:
+    """Parse the inventory the way ansible-playbook will, to validate it and size progress."""
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.utils.display import Display
+
+    Display().verbosity = 0
+    # Warnings about an empty or unparsable inventory would only repeat the error below.
+    os.environ.setdefault("ANSIBLE_INVENTORY_UNPARSED_WARNING", "False")
+    manager = InventoryManager(loader=DataLoader(), sources=[inventory])
+    if limit:
+        manager.subset(limit)
+    hosts = manager.get_hosts("all")
+    if not hosts:
+        where = f" matching --limit {limit!r}" if limit else ""
+        raise UsageError(f"inventory {inventory}: no hosts{where}")
+    return len(hosts)
+
+
+@dataclass
+class Progress:
+    """Counts hosts as their scans finish; draws a bar on a terminal, lines elsewhere."""
+
+    total: int
+    stream: object = sys.stderr
+    done: set = field(default_factory=set)
+    non_compliant: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def interactive(self) -> bool:
+        return hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def host_done(self, host: str, status: str, detail: str = "") -> None:
+        if host in self.done:
+            return
+        self.done.add(host)
+        if status == "non-compliant":
+            self.non_compliant += 1
+        if self.interactive:
+            width = 30
+            filled = int(width * len(self.done) / max(self.total, 1))
+            bar = "#" * filled + "-" * (width - filled)
+            self.stream.write(
+                f"\r[{bar}] {len(self.done)}/{self.total} hosts, "
+                f"{self.non_compliant} non-compliant, {time.monotonic() - self.started:.0f} s"
+            )
+            if len(self.done) >= self.total:
+                self.stream.write("\n")
+        else:
+            suffix = f" ({detail})" if detail else ""
+            self.stream.write(f"[{len(self.done)}/{self.total}] {host}: {status}{suffix}\n")
+        self.stream.flush()
+
+    def handle(self, event: dict) -> bool:
+        data = event.get("event_data") or {}
+        host = data.get("host")
+        kind = event.get("event")
+        if not host:
+            return True
+        if kind == "runner_on_unreachable":
+            self.host_done(host, "unreachable", _short((data.get("res") or {}).get("msg")))
+        elif kind == "runner_on_failed" and not data.get("ignore_errors"):
+            self.host_done(host, "failed", _short((data.get("res") or {}).get("msg")))
+        elif kind == "runner_on_ok" and data.get("resolved_action", data.get("task_action")) in (
+            SCAN_ACTIONS
+        ):
+            res = data.get("res") or {}
+            if "compliant" in res:
+                names = ", ".join(item.get("name", "?") for item in res.get("disallowed", []))
+                status = "compliant" if res["compliant"] else "non-compliant"
+                self.host_done(host, status, names)
+        return True
+
+
+def _short(text: object, limit: int = 160) -> str:
+    line = " ".join(str(text or "").split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+@dataclass
+class RunOutcome:
+    rc: int
+    status: str
+    report_dir: Path
+    report: dict | None
+
+
+def run_playbook(
+    playbook: str,
+    inventory: str,
+    report_dir: Path,
+    extravars: dict,
+    limit: str | None = None,
+    forks: int | None = None,
+    check: bool = False,
+    progress: Progress | None = None,
+) -> RunOutcome:
+    import ansible_runner
+
+    report_dir.mkdir(parents=True, exist_ok=True)
+    root = collection_root()
+    bindir = Path(sys.executable).parent
+    cmdline = ["--check"] if check else []
+    with tempfile.TemporaryDirectory(prefix="avshift-runner-") as private:
+        runner = ansible_runner.run(
+            private_data_dir=private,
+            artifact_dir=str(report_dir / "artifacts"),
+            playbook=str(root / "playbooks" / playbook),
+            inventory=inventory,
+            limit=limit,
+            forks=forks,
+            extravars=extravars,
+            cmdline=" ".join(cmdline) or None,
+            envvars={
+                "ANSIBLE_CALLBACKS_ENABLED": "avshift.remediation.fleet_report",
+                "AVSHIFT_REPORT_DIR": str(report_dir),
+                "ANSIBLE_RETRY_FILES_ENABLED": "False",
+                # The venv's ansible-playbook, even when the venv is not activated.
+                "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+            },
+            event_handler=progress.handle if progress else None,
+            quiet=True,
+            suppress_env_files=True,
+        )
+    report_file = report_dir / "report.json"
+    report = json.loads(report_file.read_text()) if report_file.is_file() else None
+    return RunOutcome(rc=runner.rc, status=runner.status, report_dir=report_dir, report=report)
