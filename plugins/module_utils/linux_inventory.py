@@ -129,12 +129,30 @@ def sysv_services(init_dir="/etc/init.d"):
     ]
 
 
+def _pid_namespace(proc, pid):
+    try:
+        return os.readlink(os.path.join(proc, pid, "ns", "pid"))
+    except OSError:
+        return None
+
+
 def processes(proc="/proc"):
-    """Running processes: name from comm (or the executable when comm is truncated)."""
+    """Running processes: name from comm (or the executable when comm is truncated).
+
+    Processes of other PID namespaces (containers on this host) are left out: they
+    belong to container images, whose packages and services this scan does not see
+    either, and are counted for a warning instead.
+    """
     found = {}
     unreadable_exe = 0
+    in_containers = 0
+    own_namespace = _pid_namespace(proc, "self")
     for pid in os.listdir(proc):
         if not pid.isdigit():
+            continue
+        namespace = _pid_namespace(proc, pid)
+        if own_namespace and namespace and namespace != own_namespace:
+            in_containers += 1
             continue
         try:
             with open(os.path.join(proc, pid, "comm")) as stream:
@@ -155,7 +173,7 @@ def processes(proc="/proc"):
                 name = base
         if name:
             found[(name, path)] = {"name": name, "path": path}
-    return list(found.values()), unreadable_exe
+    return list(found.values()), unreadable_exe, in_containers
 
 
 def parse_proc_modules(text):
@@ -237,7 +255,12 @@ def collect(run_command, get_bin_path, candidate_paths):
         warnings.append("systemd is not running: services listed from /etc/init.d, state unknown")
 
     try:
-        inventory["processes"], unreadable_exe = processes()
+        inventory["processes"], unreadable_exe, in_containers = processes()
+        if in_containers:
+            warnings.append(
+                f"{in_containers} processes of other PID namespaces (containers) are not "
+                "part of this host's inventory"
+            )
         if unreadable_exe and os.geteuid() != 0:
             warnings.append(
                 f"executable paths of {unreadable_exe} processes are unreadable without root"

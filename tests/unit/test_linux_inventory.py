@@ -65,9 +65,25 @@ def test_proc_modules_names():
 
 
 def test_processes_of_this_machine_include_the_test_runner_itself():
-    found, _ = li.processes()
+    found, _, _ = li.processes()
     me = os.readlink(f"/proc/{os.getpid()}/exe")
     assert any(p["path"] == me for p in found)
+
+
+def test_processes_of_other_pid_namespaces_are_left_out(tmp_path):
+    """A fake /proc: pid 1 shares the scanner's namespace, pid 2 is in a container."""
+    proc = tmp_path / "proc"
+    for pid, namespace, name in (
+        ("self", "4026531836", ""),
+        ("1", "4026531836", "systemd"),
+        ("2", "4026532999", "kesl"),
+    ):
+        (proc / pid / "ns").mkdir(parents=True)
+        (proc / pid / "ns" / "pid").symlink_to(f"pid:[{namespace}]")
+        (proc / pid / "comm").write_text(name + "\n")
+    found, _, in_containers = li.processes(str(proc))
+    assert [p["name"] for p in found] == ["systemd"]
+    assert in_containers == 1
 
 
 def test_existing_paths_keeps_only_paths_that_exist(tmp_path):

@@ -1,0 +1,210 @@
+"""`avshift audit` for real: ansible-runner, the audit playbook, the fleet_report callback.
+
+The local machine is the audited host. Its antivirus state is set by running real
+processes under the names the catalogue knows (a copy of /bin/sleep named `clamd` is,
+to the collector, ClamAV's daemon; one named `kesl` is Kaspersky's), so the verdicts
+change without installing anything on the machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import pty
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+AVSHIFT = str(BIN / "avshift")
+DPKG_STATUS = Path("/var/lib/dpkg/status")
+
+
+@contextmanager
+def running_as(tmp_path: Path, name: str):
+    """A real process whose executable and name are `name` for as long as the block runs."""
+    binary = tmp_path / name
+    shutil.copy("/bin/sleep", binary)
+    process = subprocess.Popen([str(binary), "600"])
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+
+
+def audit(*args: str, stderr=subprocess.PIPE, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [AVSHIFT, "audit", *args],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
+    )
+
+
+def _report(report_dir: Path) -> dict:
+    return json.loads((report_dir / "report.json").read_text())
+
+
+def test_audit_of_this_machine_with_clamav_running_is_compliant_exit_0(tmp_path):
+    reports = tmp_path / "reports"
+    with running_as(tmp_path, "clamd"):
+        done = audit("--report-dir", str(reports))
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = _report(reports)
+    assert report["kind"] == "audit"
+    assert report["summary"] == {
+        "total": 1,
+        "compliant": 1,
+        "non-compliant": 0,
+        "unreachable": 0,
+        "failed": 0,
+    }
+    (host,) = report["hosts"]
+    assert host["host"] == "localhost" and host["status"] == "compliant"
+    assert [(a["vendor"], a["active"]) for a in host["approved"]] == [("clamav", True)]
+    assert report["run"]["policy"]["disallowed_vendors"] == ["kaspersky"]
+    assert len(report["run"]["policy"]["sha256"]) == 64
+    assert "compliant" in done.stdout and str(reports.resolve()) in done.stdout
+
+
+def test_disallowed_process_makes_the_host_non_compliant_exit_1_in_every_format(tmp_path):
+    reports = tmp_path / "reports"
+    with running_as(tmp_path, "clamd"), running_as(tmp_path, "kesl"):
+        done = audit("--report-dir", str(reports))
+    assert done.returncode == 1, done.stdout + done.stderr
+    (host,) = _report(reports)["hosts"]
+    assert host["status"] == "non-compliant"
+    (finding,) = host["disallowed"]
+    assert (finding["vendor"], finding["product"]) == ("kaspersky", "kesl")
+    assert {"kind": "process", "value": "kesl"} in finding["evidence"]
+    with open(reports / "report.csv", encoding="utf-8-sig", newline="") as stream:
+        (row,) = list(csv.DictReader(stream))
+    assert row["host"] == "localhost" and row["status"] == "non-compliant"
+    suite = ET.parse(reports / "report.junit.xml").getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    assert suite.get("failures") == "1" and suite.find("testcase/failure") is not None
+    assert (reports / "report.html").read_text().count("localhost") >= 1
+    assert "kesl" in done.stdout  # the summary names what was found
+
+
+def test_unreachable_host_is_exit_3_and_never_compliant(tmp_path):
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n"
+        "    localhost:\n      ansible_connection: local\n"
+        '      ansible_python_interpreter: "{{ ansible_playbook_python }}"\n'
+        # Port 9 on loopback: nothing listens, the connection is refused at once.
+        "    gone:\n      ansible_host: 127.0.0.1\n      ansible_port: 9\n"
+        "      ansible_connection: ssh\n"
+    )
+    reports = tmp_path / "reports"
+    with running_as(tmp_path, "clamd"):
+        done = audit("-i", str(inventory), "--report-dir", str(reports))
+    assert done.returncode == 3, done.stdout + done.stderr
+    statuses = {h["host"]: h["status"] for h in _report(reports)["hosts"]}
+    assert statuses == {"localhost": "compliant", "gone": "unreachable"}
+    assert _report(reports)["summary"]["compliant"] == 1
+
+
+def test_limit_selects_hosts_and_plain_lines_report_progress(tmp_path):
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n"
+        "    localhost:\n      ansible_connection: local\n"
+        '      ansible_python_interpreter: "{{ ansible_playbook_python }}"\n'
+        "    gone:\n      ansible_host: 127.0.0.1\n      ansible_port: 9\n"
+    )
+    reports = tmp_path / "reports"
+    done = audit("-i", str(inventory), "--limit", "localhost", "--report-dir", str(reports))
+    assert [h["host"] for h in _report(reports)["hosts"]] == ["localhost"]
+    assert "[1/1] localhost: non-compliant" in done.stderr
+
+
+def test_progress_bar_on_a_terminal(tmp_path):
+    leader, follower = pty.openpty()
+    try:
+        done = audit("--report-dir", str(tmp_path / "r"), stderr=follower)
+        os.close(follower)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 1
+    text = output.decode()
+    assert "\r[" in text and "1/1 hosts, 1 non-compliant" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--policy", "{missing}"], "cannot read"),
+        (["--policy", "{bad_policy}"], "unknown vendor 'kaspersy'"),
+        (["-i", "{missing}"], "no such file or directory"),
+        (["--limit", "no-such-host"], "no hosts matching --limit"),
+        (["--forks", "0"], "expected at least 1"),
+        (["--bogus"], "unrecognized arguments"),
+    ],
+    ids=["policy-missing", "policy-invalid", "inventory-missing", "limit-empty", "forks", "flag"],
+)
+def test_invalid_input_is_exit_2_before_any_host_is_touched(tmp_path, args, message):
+    bad_policy = tmp_path / "policy.yml"
+    bad_policy.write_text("disallowed_vendors: [kaspersy]\napproved: {linux: [clamav]}\n")
+    args = [a.format(missing=tmp_path / "nope", bad_policy=bad_policy) for a in args]
+    reports = tmp_path / "reports"
+    done = audit(*args, "--report-dir", str(reports))
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert not reports.exists()  # nothing ran
+
+
+@pytest.mark.skipif(not DPKG_STATUS.exists(), reason="needs a dpkg host")
+def test_audit_changes_nothing_on_the_host(tmp_path):
+    before = hashlib.sha256(DPKG_STATUS.read_bytes()).hexdigest()
+    audit("--report-dir", str(tmp_path / "r"))
+    assert hashlib.sha256(DPKG_STATUS.read_bytes()).hexdigest() == before
+
+
+def test_plain_ansible_playbook_with_the_callback_writes_the_same_report(tmp_path):
+    """The AWX way: no CLI, the callback enabled by configuration."""
+    reports = tmp_path / "reports"
+    env = {
+        **os.environ,
+        "ANSIBLE_CALLBACKS_ENABLED": "avshift.remediation.fleet_report",
+        "AVSHIFT_REPORT_DIR": str(reports),
+    }
+    with running_as(tmp_path, "clamd"):
+        done = subprocess.run(
+            [
+                str(BIN / "ansible-playbook"),
+                "-i",
+                str(ROOT / "inventories" / "local"),
+                str(ROOT / "playbooks" / "audit.yml"),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = _report(reports)
+    assert report["summary"]["compliant"] == 1
+    assert report["run"]["playbook"] == "audit.yml"
