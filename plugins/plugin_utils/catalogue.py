@@ -46,7 +46,7 @@ _SIGNATURE_KEYS = {
         "drivers": "drivers",
     },
 }
-_OTHER_PRODUCT_KEYS = {"paths", "active_services", "active_processes"}
+_OTHER_PRODUCT_KEYS = {"paths", "active_services", "active_processes", "uninstall_properties"}
 _WILDCARDS = re.compile(r"[*?\[]")
 _WILDCARD_RUNS = re.compile(r"\[[^\]]*\]|[*?]")
 _BUCKET = 3  # a pattern's literal prefix length used as its bucket key
@@ -101,6 +101,9 @@ class Product:
     # any of the product's own (ClamAV narrows them: freshclam running protects nothing).
     active_services: frozenset[str] | None = None
     active_processes: frozenset[str] | None = None
+    # Windows: msiexec properties of a password-protected uninstall, with {login},
+    # {password} or {password_utf16le_hex} where the credentials go.
+    uninstall_properties: tuple[str, ...] = ()
 
 
 @dataclass
@@ -183,6 +186,17 @@ class Catalogue:
     products: dict[str, list[Product]]  # vendor id -> its products, one per OS family
     signatures: dict[str, Signatures]  # os family -> Signatures
     source: str
+    removal_order: tuple[str, ...] = ()  # product roles, first removed first
+
+    def product(self, vendor: str, product_id: str, os_family: str) -> Product | None:
+        for product in self.products.get(vendor, ()):
+            if product.id == product_id and product.os_family == os_family:
+                return product
+        return None
+
+    def removal_rank(self, role: str) -> int:
+        """Position of a product role in the removal order; unknown roles go first."""
+        return self.removal_order.index(role) + 1 if role in self.removal_order else 0
 
     def vendors_for(self, os_family: str) -> set[str]:
         """Vendors that have at least one product for the OS family."""
@@ -240,6 +254,11 @@ def _load_product(vendor, product_id, spec, source, signatures, products) -> Non
             os_family=os_family,
             active_services=_active_names(block, "services", source, block_where),
             active_processes=_active_names(block, "processes", source, block_where),
+            uninstall_properties=tuple(
+                _string_list(
+                    block.get("uninstall_properties"), source, f"{block_where}.uninstall_properties"
+                )
+            ),
         )
         products[vendor].append(product)
         sig = signatures[os_family]
@@ -304,4 +323,11 @@ def _load_catalogue(path: str) -> Catalogue:
         product_specs = _expect(spec.get("products"), dict, source, f"{where}.products")
         for product_id, product_spec in product_specs.items():
             _load_product(vendor, product_id, product_spec, source, signatures, products)
-    return Catalogue(vendors=vendors, products=products, signatures=signatures, source=source)
+    removal_order = tuple(_string_list(data.get("removal_order"), source, "removal_order"))
+    return Catalogue(
+        vendors=vendors,
+        products=products,
+        signatures=signatures,
+        source=source,
+        removal_order=removal_order,
+    )
