@@ -180,6 +180,19 @@ def parse_proc_modules(text):
     return [{"name": line.split(None, 1)[0], "path": None} for line in text.splitlines() if line]
 
 
+def sys_modules(sys_module="/sys/module"):
+    """Loaded modules from sysfs: loadable ones have an initstate, built-in ones do not."""
+    try:
+        names = os.listdir(sys_module)
+    except OSError as exc:
+        return [], exc.strerror
+    return [
+        {"name": name, "path": None}
+        for name in sorted(names)
+        if os.path.exists(os.path.join(sys_module, name, "initstate"))
+    ], None
+
+
 def existing_paths(candidates):
     return [path for path in candidates if os.path.lexists(path)]
 
@@ -271,8 +284,10 @@ def collect(run_command, get_bin_path, candidate_paths):
     try:
         with open("/proc/modules") as stream:
             inventory["drivers"] = parse_proc_modules(stream.read())
-    except OSError as exc:
-        # Containers and some kernels have no /proc/modules; not a reason to fail.
-        warnings.append(f"cannot read kernel modules: {exc.strerror}")
+    except OSError:
+        # Some containers and sandboxes hide /proc/modules but show /sys/module.
+        inventory["drivers"], sys_error = sys_modules()
+        if sys_error:
+            warnings.append(f"cannot read kernel modules: {sys_error}")
 
     return inventory, warnings, errors

@@ -125,3 +125,11 @@ def test_both_package_databases_are_read_when_both_exist():
     assert not errors
     assert {p["source"] for p in inventory["packages"]} == {"dpkg", "rpm"}
     assert inventory["os_family"] == "linux" and inventory["schema"] == 1
+
+
+def test_sysfs_lists_loadable_modules_but_not_built_in_ones(tmp_path):
+    (tmp_path / "klif").mkdir()
+    (tmp_path / "klif" / "initstate").write_text("live\n")
+    (tmp_path / "kernel").mkdir()  # built in: no initstate
+    assert li.sys_modules(str(tmp_path)) == ([{"name": "klif", "path": None}], None)
+    assert li.sys_modules(str(tmp_path / "missing"))[1] == "No such file or directory"
