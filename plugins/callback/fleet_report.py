@@ -42,11 +42,23 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.version import
 )
 
 SCAN_ACTIONS = frozenset(("avshift.remediation.av_scan", "av_scan"))
+WINDOW_ACTIONS = frozenset(("avshift.remediation.change_window", "change_window"))
+EVIDENCE_ACTIONS = frozenset(("avshift.remediation.evidence", "evidence"))
 _FINDING_KEYS = ("disallowed", "approved", "other", "residue")
+_VERDICT_KEYS = ("compliant", *_FINDING_KEYS)
 
 
 def _now():
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def _action(result):
+    task = result._task
+    return getattr(task, "resolved_action", None) or task.action
+
+
+def _verdict(scan):
+    return {key: scan.get(key) for key in _VERDICT_KEYS} if scan else None
 
 
 class CallbackModule(CallbackBase):
@@ -61,8 +73,13 @@ class CallbackModule(CallbackBase):
         self._playbook = None
         self._kind = "audit"
         self._check_mode = False
+        self._first_scans = {}  # host -> first av_scan result (remediation: "before")
         self._scans = {}  # host -> last av_scan result
         self._problems = {}  # host -> (status, message)
+        self._actions = {}  # host -> evidence events, in order
+        self._change = None  # the first change_window result
+        self._play_hosts = []  # every host of the play, all batches
+        self._deferred_because = None
         self._written = None
 
     def v2_playbook_on_start(self, playbook):
@@ -73,24 +90,44 @@ class CallbackModule(CallbackBase):
         self._check_mode = bool(context.CLIARGS.get("check"))
 
     @staticmethod
-    def _is_scan(result):
-        task = result._task
-        return (getattr(task, "resolved_action", None) or task.action) in SCAN_ACTIONS
-
-    @staticmethod
     def _message(result):
         if result._task.no_log:
             return "the task failed; its output is hidden (no_log)"
         res = result._result
         return str(res.get("msg") or res.get("stderr") or res.get("reason") or "failed")[:2000]
 
+    def _note_change(self, res):
+        self._change = self._change or res
+        for host in res.get("play_hosts") or ():
+            if host not in self._play_hosts:
+                self._play_hosts.append(host)
+
     def v2_runner_on_ok(self, result):
-        if self._is_scan(result) and "compliant" in result._result:
-            self._scans[result._host.get_name()] = result._result
+        host = result._host.get_name()
+        action = _action(result)
+        res = result._result
+        if action in SCAN_ACTIONS and "compliant" in res:
+            self._first_scans.setdefault(host, res)
+            self._scans[host] = res
+        elif action in WINDOW_ACTIONS:
+            self._note_change(res)
+            if res.get("deferred"):
+                self._deferred_because = f"not started: {res.get('msg')}"
+        elif action in EVIDENCE_ACTIONS:
+            self._actions.setdefault(host, []).append(
+                {"event": res.get("event"), "at": res.get("at"), "data": res.get("data")}
+            )
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         host = result._host.get_name()
-        if self._is_scan(result):
+        action = _action(result)
+        if action in WINDOW_ACTIONS:
+            # A refused change touches no host: every host of the play is not started.
+            self._note_change(result._result)
+            self._deferred_because = f"not started: {self._message(result)}"
+            for name in self._play_hosts or [host]:
+                self._problems[name] = ("deferred", self._deferred_because)
+        elif action in SCAN_ACTIONS:
             # An ignored scan failure still means the host was not read.
             self._scans.pop(host, None)
             self._problems.setdefault(host, ("failed", self._message(result)))
@@ -114,11 +151,41 @@ class CallbackModule(CallbackBase):
             entry[key] = list(scan.get(key) or []) if scan else []
         if problem:
             entry["status"], entry["message"] = problem
+        elif scan is None and self._kind == "remediation":
+            entry["status"] = "deferred"
+            entry["message"] = self._deferred_because or (
+                "not started: an earlier batch failed above max_fail_percentage"
+            )
         elif scan is None:
             entry["status"], entry["message"] = "failed", "the host was never scanned"
         else:
             entry["status"] = "compliant" if scan["compliant"] else "non-compliant"
+        if self._kind == "remediation":
+            entry.update(self._remediation_details(host))
         return entry
+
+    def _remediation_details(self, host):
+        actions = self._actions.get(host, [])
+        plan = next((a["data"] for a in actions if a["event"] == "plan"), None)
+        reboot = next((a["data"] for a in reversed(actions) if a["event"] == "reboot"), None)
+        return {
+            "before": _verdict(self._first_scans.get(host)),
+            "after": None if self._check_mode else _verdict(self._scans.get(host)),
+            "plan": plan,
+            "actions": actions,
+            "reboot": (reboot or {}).get("state"),
+        }
+
+    def _run_details(self):
+        change = self._change or {}
+        return {
+            "change_id": change.get("change_id"),
+            "operator": change.get("operator"),
+            "window": change.get("window"),
+            "batch": change.get("batch_spec"),
+            "max_fail_percentage": change.get("max_fail_percentage"),
+            "reboot_policy": change.get("reboot_policy"),
+        }
 
     def _report_dir(self):
         configured = self.get_option("report_dir")
@@ -128,22 +195,27 @@ class CallbackModule(CallbackBase):
         return os.path.join("reports", f"{self._kind}-{stamp}")
 
     def v2_playbook_on_stats(self, stats):
-        hosts = sorted(set(stats.processed) | set(self._scans) | set(self._problems))
+        hosts = sorted(
+            set(stats.processed) | set(self._scans) | set(self._problems) | set(self._play_hosts)
+        )
         entries = [self._host_entry(host) for host in hosts]
         policy = next((scan.get("policy") for scan in self._scans.values()), None)
         inventory = context.CLIARGS.get("inventory") or ()
+        run = {
+            "started": self._started,
+            "ended": _now(),
+            "inventory": ", ".join(inventory),
+            "playbook": self._playbook,
+            "check_mode": self._check_mode,
+            "policy": policy,
+        }
+        if self._kind == "remediation":
+            run.update(self._run_details())
         report = {
             "schema": 1,
             "kind": self._kind,
             "tool": {"name": "avshift", "version": collection_version()},
-            "run": {
-                "started": self._started,
-                "ended": _now(),
-                "inventory": ", ".join(inventory),
-                "playbook": self._playbook,
-                "check_mode": self._check_mode,
-                "policy": policy,
-            },
+            "run": run,
             "summary": report_writer.summarize(entries),
             "hosts": entries,
         }

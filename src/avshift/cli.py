@@ -105,10 +105,11 @@ def _inventory_source(inventory: str | None) -> str:
 
 
 def exit_code(summary: dict) -> int:
-    """1 when any host is non-compliant, else 3 when any could not be audited, else 0."""
+    """1 when any host is non-compliant, else 3 when any could not be audited or was not
+    started (unreachable, failed, deferred), else 0."""
     if summary.get("non-compliant"):
         return EXIT_NON_COMPLIANT
-    if summary.get("unreachable") or summary.get("failed"):
+    if summary.get("unreachable") or summary.get("failed") or summary.get("deferred"):
         return EXIT_NOT_AUDITED
     return EXIT_OK
 
@@ -167,6 +168,94 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return exit_code(outcome.report["summary"])
 
 
+def _change_engine():
+    try:
+        from ansible_collections.avshift.remediation.plugins.plugin_utils import change
+    except ImportError:
+        _engine()  # reports the missing collection
+    return change
+
+
+def print_plans(report: dict) -> None:
+    """A dry run's plan per host, as the roles will carry it out."""
+    print("Plan (nothing was changed):")
+    width = max((len(h["host"]) for h in report["hosts"]), default=0)
+    for host in report["hosts"]:
+        plan = host.get("plan")
+        if not plan:
+            print(f"  {host['host']:<{width}}  {host['status']}: {host.get('message') or '-'}")
+            continue
+        steps = []
+        if plan.get("install"):
+            steps.append(f"install {plan['install']} ({plan.get('install_order')})")
+        for item in plan.get("remove") or []:
+            packages = ", ".join(item.get("packages") or []) or ", ".join(
+                entry.get("display_name", "?") for entry in item.get("windows") or []
+            )
+            steps.append(f"remove {item.get('name')}" + (f" [{packages}]" if packages else ""))
+        if steps:
+            steps.append(f"reboot: {plan.get('reboot_policy')}")
+        print(f"  {host['host']:<{width}}  {'; '.join(steps) or 'nothing to do'}")
+
+
+def cmd_remediate(args: argparse.Namespace) -> int:
+    _, errors, policy_module = _engine()
+    change = _change_engine()
+    try:
+        change.check_change_id(args.change_id, args.change_id_pattern)
+        window = change.parse_window(args.window)
+        if not args.check:
+            # A dry run prepares a change, usually before its window opens.
+            change.refuse_outside(window, change.now_utc())
+        extravars = {
+            "remediate_change_id": args.change_id,
+            "remediate_change_id_pattern": args.change_id_pattern,
+            "remediate_window": args.window,
+            "remediate_reboot": change.check_reboot(args.reboot),
+        }
+        if args.batch is not None:
+            change.parse_batch(args.batch)
+            extravars["remediate_batch"] = args.batch
+        if args.max_fail is not None:
+            extravars["remediate_max_fail_percentage"] = change.check_max_fail(args.max_fail)
+        if args.policy:
+            policy_module.load_policy(args.policy)
+            extravars["remediate_policy"] = str(Path(args.policy).resolve())
+        inventory = _inventory_source(args.inventory)
+        total = count_hosts(inventory, args.limit)
+    except (errors.InputError, UsageError) as exc:
+        _fail(str(exc))
+    except Exception as exc:  # inventory plugins raise AnsibleError and friends
+        _fail(f"inventory {args.inventory}: {' '.join(str(exc).split())[:300]}")
+    extra_args = [arg for value in args.extra_vars or () for arg in ("-e", value)]
+    if args.vault_password_file:
+        extra_args += ["--vault-password-file", args.vault_password_file]
+    report_dir = Path(args.report_dir) if args.report_dir else _default_report_dir("remediation")
+    started = time.monotonic()
+    outcome = run_playbook(
+        "remediate.yml",
+        inventory,
+        report_dir,
+        extravars,
+        limit=args.limit,
+        forks=args.forks,
+        check=args.check,
+        progress=Progress(total, remediation=True, check=args.check),
+        extra_args=extra_args,
+    )
+    if outcome.report is None:
+        print(
+            f"avshift: error: the remediation playbook ended ({outcome.status}, "
+            f"rc={outcome.rc}) without a report; see {report_dir / 'artifacts'}",
+            file=sys.stderr,
+        )
+        return EXIT_NOT_AUDITED
+    if args.check:
+        print_plans(outcome.report)
+    print_summary("remediate", outcome.report, report_dir, time.monotonic() - started)
+    return exit_code(outcome.report["summary"])
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -213,6 +302,52 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--report-dir", metavar="DIR", help="default: reports/audit-<UTC time>")
     audit.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
     audit.set_defaults(handler=cmd_audit)
+
+    remediate = commands.add_parser(
+        "remediate",
+        help="replace disallowed antivirus inside a change window",
+        description="Installs the approved antivirus, removes the disallowed one and scans "
+        "again, host by host in batches; with --check only plans. Exit codes as for audit "
+        "(3 also when a host was deferred); 2 when refused (no change id, outside the window, "
+        "invalid input).",
+    )
+    remediate.add_argument(
+        "-i", "--inventory", metavar="INVENTORY", help="default: this machine (connection local)"
+    )
+    remediate.add_argument("--limit", metavar="PATTERN", help="only hosts matching PATTERN")
+    remediate.add_argument("--change-id", required=True, metavar="ID", help="e.g. CHG0012345")
+    remediate.add_argument(
+        "--change-id-pattern",
+        default=r"^[A-Z][A-Z0-9]*-?[0-9]+$",
+        metavar="REGEX",
+        help="what a change id must match (default: %(default)s)",
+    )
+    remediate.add_argument(
+        "--window",
+        required=True,
+        metavar="START/END",
+        help="ISO 8601 with offsets, e.g. 2026-12-01T22:00+01:00/2026-12-02T04:00+01:00",
+    )
+    remediate.add_argument("--batch", metavar="SPEC", help="hosts per batch: 5, 10%%, 1,5,25%%")
+    remediate.add_argument("--max-fail", metavar="PCT", help="stop when a batch fails above PCT")
+    remediate.add_argument(
+        "--reboot", default="if_required", metavar="POLICY", help="never, if_required, always"
+    )
+    remediate.add_argument("--check", action="store_true", help="plan only; change nothing")
+    remediate.add_argument("--policy", metavar="FILE", help="default: the shipped policy")
+    remediate.add_argument(
+        "--report-dir", metavar="DIR", help="default: reports/remediation-<UTC time>"
+    )
+    remediate.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
+    remediate.add_argument(
+        "-e",
+        "--extra-vars",
+        action="append",
+        metavar="VARS",
+        help="passed to ansible-playbook, e.g. -e @vault.yml for uninstall passwords",
+    )
+    remediate.add_argument("--vault-password-file", metavar="FILE")
+    remediate.set_defaults(handler=cmd_remediate)
     return parser
 
 

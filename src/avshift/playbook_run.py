@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -16,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SCAN_ACTIONS = frozenset(("avshift.remediation.av_scan", "av_scan"))
-STATUS_ORDER = ("compliant", "non-compliant", "unreachable", "failed")
+WINDOW_ACTIONS = frozenset(("avshift.remediation.change_window", "change_window"))
+EVIDENCE_ACTIONS = frozenset(("avshift.remediation.evidence", "evidence"))
+STATUS_ORDER = ("compliant", "non-compliant", "unreachable", "failed", "deferred")
 
 
 class UsageError(Exception):
@@ -57,6 +60,8 @@ class Progress:
     """Counts hosts as their scans finish; draws a bar on a terminal, lines elsewhere."""
 
     total: int
+    remediation: bool = False
+    check: bool = False
     stream: object = sys.stderr
     done: set = field(default_factory=set)
     non_compliant: int = 0
@@ -93,19 +98,40 @@ class Progress:
         kind = event.get("event")
         if not host:
             return True
+        res = data.get("res") or {}
+        action = data.get("resolved_action", data.get("task_action"))
         if kind == "runner_on_unreachable":
-            self.host_done(host, "unreachable", _short((data.get("res") or {}).get("msg")))
+            self.host_done(host, "unreachable", _short(res.get("msg")))
         elif kind == "runner_on_failed" and not data.get("ignore_errors"):
-            self.host_done(host, "failed", _short((data.get("res") or {}).get("msg")))
-        elif kind == "runner_on_ok" and data.get("resolved_action", data.get("task_action")) in (
-            SCAN_ACTIONS
-        ):
-            res = data.get("res") or {}
-            if "compliant" in res:
-                names = ", ".join(item.get("name", "?") for item in res.get("disallowed", []))
-                status = "compliant" if res["compliant"] else "non-compliant"
-                self.host_done(host, status, names)
+            status = "deferred" if action in WINDOW_ACTIONS else "failed"
+            self.host_done(host, status, _short(res.get("msg")))
+        elif kind == "runner_on_ok" and action in WINDOW_ACTIONS and res.get("deferred"):
+            for name in res.get("batch") or [host]:
+                self.host_done(name, "deferred", _short(res.get("msg")))
+        elif kind == "runner_on_ok" and action in self._final_actions:
+            self._final(host, action, res)
         return True
+
+    @property
+    def _final_actions(self) -> frozenset:
+        return EVIDENCE_ACTIONS if self.remediation else SCAN_ACTIONS
+
+    def _final(self, host: str, action: str, res: dict) -> None:
+        """The task after which a host's outcome is known."""
+        if action in SCAN_ACTIONS and "compliant" in res:
+            names = ", ".join(item.get("name", "?") for item in res.get("disallowed", []))
+            self.host_done(host, "compliant" if res["compliant"] else "non-compliant", names)
+            return
+        event, details = res.get("event"), res.get("data") or {}
+        if event == "verified":
+            self.host_done(host, "compliant" if details.get("compliant") else "non-compliant")
+        elif event == "plan" and (
+            self.check or not (details.get("install") or details.get("remove"))
+        ):
+            removals = ", ".join(item.get("name", "?") for item in details.get("remove") or [])
+            planned = [f"install {details['install']}"] if details.get("install") else []
+            planned += [f"remove {removals}"] if removals else []
+            self.host_done(host, "planned", "; ".join(planned) or "nothing to do")
 
 
 def _short(text: object, limit: int = 160) -> str:
@@ -130,13 +156,14 @@ def run_playbook(
     forks: int | None = None,
     check: bool = False,
     progress: Progress | None = None,
+    extra_args: list[str] | None = None,
 ) -> RunOutcome:
     import ansible_runner
 
     report_dir.mkdir(parents=True, exist_ok=True)
     root = collection_root()
     bindir = Path(sys.executable).parent
-    cmdline = ["--check"] if check else []
+    cmdline = (["--check"] if check else []) + list(extra_args or [])
     with tempfile.TemporaryDirectory(prefix="avshift-runner-") as private:
         runner = ansible_runner.run(
             private_data_dir=private,
@@ -146,7 +173,7 @@ def run_playbook(
             limit=limit,
             forks=forks,
             extravars=extravars,
-            cmdline=" ".join(cmdline) or None,
+            cmdline=shlex.join(cmdline) or None,
             envvars={
                 "ANSIBLE_CALLBACKS_ENABLED": "avshift.remediation.fleet_report",
                 "AVSHIFT_REPORT_DIR": str(report_dir),

@@ -1,0 +1,107 @@
+# Copyright: avshift contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""change_window: refuse a run without a valid change id or outside its window.
+
+Runs on the controller only. Before the first batch a closed window is a refusal (the
+task fails and no host is touched); before a later batch it defers the rest of the
+play, so hosts not started are reported `deferred`.
+"""
+
+from __future__ import annotations
+
+import getpass
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils.change import (
+    DEFAULT_CHANGE_ID_PATTERN,
+    ChangeRefused,
+    check_change_id,
+    check_max_fail,
+    check_reboot,
+    now_utc,
+    parse_batch,
+    parse_window,
+    refuse_outside,
+)
+
+ARGUMENT_SPEC = {
+    "change_id": {"type": "raw", "required": True},
+    "window": {"type": "raw", "required": True},
+    "change_id_pattern": {"type": "str", "default": DEFAULT_CHANGE_ID_PATTERN},
+    "operator": {"type": "str"},
+    # Recorded for the change record, and validated like the CLI does.
+    "batch": {"type": "raw"},
+    "max_fail_percentage": {"type": "raw"},
+    "reboot": {"type": "str"},
+}
+
+
+def _operator(task_vars: dict, given: str | None) -> str:
+    # AWX/AAP name the launching user in these job variables.
+    for name in ("awx_user_name", "tower_user_name"):
+        if task_vars.get(name):
+            return str(task_vars[name])
+    return given or getpass.getuser()
+
+
+class ActionModule(ActionBase):
+    _supports_check_mode = True
+    _supports_async = False
+    TRANSFERS_FILES = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp  # no longer has any effect
+        task_vars = task_vars or {}
+        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        try:
+            change_id = check_change_id(args["change_id"], args["change_id_pattern"])
+            window = parse_window(args["window"])
+            batch_spec = args["batch"]
+            if batch_spec is not None:
+                parse_batch(batch_spec)
+            max_fail = args["max_fail_percentage"]
+            if max_fail is not None:
+                max_fail = check_max_fail(max_fail)
+            reboot = check_reboot(args["reboot"]) if args["reboot"] is not None else None
+        except ChangeRefused as exc:
+            raise AnsibleActionFail(f"refused: {exc}") from None
+
+        now = now_utc()
+        state = window.state(now)
+        play_hosts = list(task_vars.get("ansible_play_hosts_all") or [])
+        batch = list(task_vars.get("ansible_play_batch") or [])
+        first_batch = not play_hosts or play_hosts[0] in batch
+        result.update(
+            changed=False,
+            change_id=change_id,
+            window=window.as_dict(),
+            window_state=state,
+            checked_at=now.isoformat(timespec="seconds"),
+            remaining_seconds=max(0, int((window.end - now).total_seconds())),
+            operator=_operator(task_vars, args["operator"]),
+            play_hosts=play_hosts,
+            batch=batch,
+            deferred=False,
+            batch_spec=None if batch_spec is None else str(batch_spec),
+            max_fail_percentage=max_fail,
+            reboot_policy=reboot,
+        )
+        if state == "open" or self._task.check_mode:
+            # A dry run is how a change is prepared, usually before its window opens.
+            return result
+        if first_batch:
+            try:
+                refuse_outside(window, now)
+            except ChangeRefused as exc:
+                # Not raised: the report needs play_hosts to list every host as not started.
+                result.update(failed=True, msg=f"refused: {exc}; no host was touched")
+                return result
+        result["deferred"] = True
+        result["msg"] = (
+            f"the change window closed at {window.end.isoformat()}: "
+            "hosts of this and later batches are not started"
+        )
+        return result

@@ -1,0 +1,62 @@
+#!/usr/bin/python
+# Copyright: avshift contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: evidence
+short_description: Record a remediation step for the change record
+version_added: 0.1.0
+description:
+  - Runs on the controller only and changes nothing. The
+    P(avshift.remediation.fleet_report#callback) callback collects these results per host,
+    in order, into the report's C(actions).
+  - Never pass secrets in O(data); removal plans are recorded masked.
+options:
+  event:
+    description: What happened.
+    type: str
+    required: true
+    choices: [plan, installed, removed, reboot, verified]
+  data:
+    description: Details of the step.
+    type: dict
+    default: {}
+attributes:
+  check_mode:
+    support: full
+    description: Records the step in check mode too (the plan of a dry run).
+  diff_mode:
+    support: none
+    description: Changes nothing.
+  platform:
+    platforms: all
+    description: Controller only.
+author:
+  - avshift contributors
+"""
+
+EXAMPLES = r"""
+- name: Record that ClamAV was installed
+  avshift.remediation.evidence:
+    event: installed
+    data: {vendor: clamav}
+"""
+
+RETURN = r"""
+event:
+  description: The event recorded.
+  returned: success
+  type: str
+  sample: installed
+at:
+  description: When, in UTC, ISO 8601.
+  returned: success
+  type: str
+  sample: "2026-12-01T22:14:03+00:00"
+data:
+  description: The details recorded.
+  returned: success
+  type: dict
+  sample: {vendor: clamav}
+"""

@@ -1,0 +1,121 @@
+# Copyright: avshift contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Change management: the change id, the window, batches and the reboot policy.
+
+One set of rules, used by the change_window task before each batch (so that
+ansible-playbook and AWX refuse the same way) and by the CLI before it starts a run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import InputError, show
+
+DEFAULT_CHANGE_ID_PATTERN = r"^[A-Z][A-Z0-9]*-?[0-9]+$"
+REBOOT_POLICIES = ("never", "if_required", "always")
+_BATCH_ITEM = re.compile(r"^(?:[1-9][0-9]*|(?:[1-9][0-9]?|100)%)$")
+
+
+class ChangeRefused(InputError):
+    """The run must not start (or go on): no valid change id, or outside the window."""
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime.datetime
+    end: datetime.datetime
+
+    def state(self, now: datetime.datetime) -> str:
+        if now < self.start:
+            return "not-open"
+        if now >= self.end:
+            return "closed"
+        return "open"
+
+    def as_dict(self) -> dict:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def _timestamp(text: str, field: str) -> datetime.datetime:
+    try:
+        value = datetime.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ChangeRefused(
+            "window", field, f"not an ISO 8601 date and time: {show(text)}"
+        ) from None
+    if value.tzinfo is None:
+        # A window without an offset means different things on the controller, the
+        # hosts and the approver's calendar: refuse to guess.
+        raise ChangeRefused("window", field, f"needs a UTC offset (e.g. +01:00 or Z): {show(text)}")
+    return value
+
+
+def parse_window(text: object) -> Window:
+    """START/END, both ISO 8601 with an offset."""
+    if not isinstance(text, str) or text.count("/") != 1:
+        raise ChangeRefused("window", None, f"expected START/END in ISO 8601, got {show(text)}")
+    start_text, end_text = text.split("/")
+    window = Window(_timestamp(start_text, "start"), _timestamp(end_text, "end"))
+    if window.end <= window.start:
+        raise ChangeRefused("window", None, f"ends before it starts: {text}")
+    return window
+
+
+def check_change_id(change_id: object, pattern: str = DEFAULT_CHANGE_ID_PATTERN) -> str:
+    if change_id is None or (isinstance(change_id, str) and not change_id.strip()):
+        raise ChangeRefused("change id", None, "required: name the approved change")
+    if not isinstance(change_id, str):
+        raise ChangeRefused("change id", None, f"expected text, got {show(change_id)}")
+    try:
+        matches = re.search(pattern, change_id)
+    except re.error as exc:
+        raise ChangeRefused("change id pattern", None, f"invalid: {exc}") from None
+    if not matches:
+        raise ChangeRefused("change id", None, f"{show(change_id)} does not match {pattern}")
+    return change_id
+
+
+def parse_batch(spec: object) -> list[int | str]:
+    """An Ansible `serial` value: "5", "10%" or a ramp such as "1,5,25%"."""
+    items = [part.strip() for part in str(spec).split(",")] if spec is not None else []
+    if not items or not all(_BATCH_ITEM.match(item) for item in items):
+        raise ChangeRefused(
+            "batch", None, f"expected counts or percentages such as 1,5,25%, got {show(spec)}"
+        )
+    return [item if item.endswith("%") else int(item) for item in items]
+
+
+def check_max_fail(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ChangeRefused("max fail", None, f"expected a percentage 0-100, got {show(value)}")
+    text = str(value).strip().rstrip("%")
+    if not text.isdigit() or not 0 <= int(text) <= 100:
+        raise ChangeRefused("max fail", None, f"expected a percentage 0-100, got {show(value)}")
+    return int(text)
+
+
+def check_reboot(policy: object) -> str:
+    if policy not in REBOOT_POLICIES:
+        raise ChangeRefused(
+            "reboot", None, f"expected one of {', '.join(REBOOT_POLICIES)}, got {show(policy)}"
+        )
+    return policy
+
+
+def refuse_outside(window: Window, now: datetime.datetime) -> None:
+    state = window.state(now)
+    if state == "not-open":
+        raise ChangeRefused(
+            "window", None, f"outside the change window: it opens at {window.start.isoformat()}"
+        )
+    if state == "closed":
+        raise ChangeRefused(
+            "window", None, f"outside the change window: it closed at {window.end.isoformat()}"
+        )
+
+
+def now_utc() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)

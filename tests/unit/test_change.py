@@ -1,0 +1,107 @@
+"""Change management rules: change id, window, batches, max-fail, reboot policy."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils import change
+
+UTC = datetime.UTC
+WINDOW = "2026-12-01T22:00+01:00/2026-12-02T04:00+01:00"
+
+
+def at(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text)
+
+
+@pytest.mark.parametrize("change_id", ["CHG0012345", "CHG-42", "RFC7"])
+def test_change_ids_of_the_default_pattern(change_id):
+    assert change.check_change_id(change_id) == change_id
+
+
+@pytest.mark.parametrize(
+    ("change_id", "message"),
+    [
+        (None, "required"),
+        ("", "required"),
+        ("   ", "required"),
+        ("chg001", "does not match"),
+        ("CHG001; rm -rf /", "does not match"),
+        (12345, "expected text"),
+    ],
+)
+def test_bad_change_ids_are_refused(change_id, message):
+    with pytest.raises(change.ChangeRefused, match=message):
+        change.check_change_id(change_id)
+
+
+def test_a_site_pattern_replaces_the_default():
+    assert change.check_change_id("INC-2026-0007", r"^INC-\d{4}-\d{4}$") == "INC-2026-0007"
+    with pytest.raises(change.ChangeRefused, match="invalid"):
+        change.check_change_id("X1", "([")
+
+
+def test_window_state_respects_offsets():
+    window = change.parse_window(WINDOW)
+    # 22:00+01:00 is 21:00 UTC.
+    assert window.state(at("2026-12-01T20:59:59+00:00")) == "not-open"
+    assert window.state(at("2026-12-01T21:00:00+00:00")) == "open"
+    assert window.state(at("2026-12-02T02:59:59+00:00")) == "open"
+    assert window.state(at("2026-12-02T03:00:00+00:00")) == "closed"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2026-12-01T22:00/2026-12-02T04:00", "needs a UTC offset"),
+        ("2026-12-01T22:00+01:00", "expected START/END"),
+        ("tomorrow/2026-12-02T04:00Z", "not an ISO 8601"),
+        ("2026-12-02T04:00Z/2026-12-01T22:00Z", "ends before it starts"),
+        (None, "expected START/END"),
+    ],
+)
+def test_bad_windows_are_refused(text, message):
+    with pytest.raises(change.ChangeRefused, match=message):
+        change.parse_window(text)
+
+
+def test_refuse_outside_says_when_the_window_opens_or_closed():
+    window = change.parse_window(WINDOW)
+    with pytest.raises(change.ChangeRefused, match="opens at 2026-12-01T22:00:00"):
+        change.refuse_outside(window, at("2026-12-01T12:00:00+00:00"))
+    with pytest.raises(change.ChangeRefused, match="closed at 2026-12-02T04:00:00"):
+        change.refuse_outside(window, at("2026-12-02T12:00:00+00:00"))
+    change.refuse_outside(window, at("2026-12-01T23:00:00+00:00"))  # open: no refusal
+
+
+@pytest.mark.parametrize(
+    ("spec", "serial"),
+    [("5", [5]), ("10%", ["10%"]), ("1,5,25%", [1, 5, "25%"]), (3, [3]), ("100%", ["100%"])],
+)
+def test_batches(spec, serial):
+    assert change.parse_batch(spec) == serial
+
+
+@pytest.mark.parametrize("spec", ["0", "-1", "101%", "0%", "ten", "", "1,,2", None])
+def test_bad_batches(spec):
+    with pytest.raises(change.ChangeRefused, match="batch"):
+        change.parse_batch(spec)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(0, 0), ("10", 10), ("25%", 25), (100, 100)])
+def test_max_fail(value, expected):
+    assert change.check_max_fail(value) == expected
+
+
+@pytest.mark.parametrize("value", [-1, 101, "x", True, None, 1.5])
+def test_bad_max_fail(value):
+    with pytest.raises(change.ChangeRefused, match="percentage"):
+        change.check_max_fail(value)
+
+
+def test_reboot_policies():
+    assert [change.check_reboot(p) for p in change.REBOOT_POLICIES] == list(change.REBOOT_POLICIES)
+    with pytest.raises(change.ChangeRefused, match="never, if_required, always"):
+        change.check_reboot("sometimes")
