@@ -4,7 +4,13 @@
 
 Pure Python on the controller, shared by the callback plugin and the CLI. Every format is
 rendered from the same dict by the same pass, and all four are rendered before any file is
-written, so a report that cannot be rendered leaves the previous files untouched.
+written, so a report that cannot be rendered leaves the previous files untouched. SHA256SUMS
+is written last, so the change record can prove the files it lists are the ones written.
+
+Audits ("kind": "audit") and change-managed remediation runs ("kind": "remediation") share
+the format; a remediation report adds the change (run.change_id, operator, window, batch,
+max_fail_percentage, reboot_policy), per host the scans before and after, the plan, the
+actions taken and the reboot state, and hosts that were never started ("deferred").
 """
 
 from __future__ import annotations
@@ -29,12 +35,13 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import 
     describe_type,
 )
 
-STATUSES = ("compliant", "non-compliant", "unreachable", "failed")
+STATUSES = ("compliant", "non-compliant", "unreachable", "failed", "deferred")
 FILENAMES = {
     "json": "report.json",
     "csv": "report.csv",
     "html": "report.html",
     "junit": "report.junit.xml",
+    "sha256": "SHA256SUMS",
 }
 CSV_COLUMNS = (
     "host",
@@ -49,23 +56,73 @@ CSV_COLUMNS = (
     "message",
     "duration_seconds",
 )
+# Appended to CSV_COLUMNS in a remediation report only; an audit's columns never change.
+REMEDIATION_CSV_COLUMNS = (
+    "change_id",
+    "plan_install",
+    "plan_remove",
+    "actions",
+    "reboot",
+    "before_status",
+    "after_status",
+)
 
 _STATUS_LABELS = {
     "compliant": "Compliant",
     "non-compliant": "Non-compliant",
     "unreachable": "Unreachable",
     "failed": "Failed",
+    "deferred": "Deferred",
 }
 # A shape next to the colour, so a status never depends on telling colours apart.
-_STATUS_SYMBOLS = {"compliant": "✓", "non-compliant": "✗", "unreachable": "?", "failed": "!"}
-# Worst first: an ascending sort on the status column puts what needs action on top.
-_STATUS_RANK = {"non-compliant": 0, "failed": 1, "unreachable": 2, "compliant": 3}
+_STATUS_SYMBOLS = {
+    "compliant": "✓",
+    "non-compliant": "✗",
+    "unreachable": "?",
+    "failed": "!",
+    "deferred": "»",
+}
+# Worst first: an ascending sort on the status column puts what needs action on top. A
+# deferred host was not touched: it waits for the next window, after every problem.
+_STATUS_RANK = {"non-compliant": 0, "failed": 1, "unreachable": 2, "deferred": 3, "compliant": 4}
 _OS_LABELS = {"linux": "Linux", "windows": "Windows"}
 _FINDING_KEYS = ("disallowed", "approved", "other", "residue")
+_REMEDIATION_HOST_KEYS = ("before", "after", "plan", "actions", "reboot")
 _KNOWN_HOST_KEYS = frozenset(
-    ("host", "status", "os_family", "message", "duration_seconds", *_FINDING_KEYS)
+    (
+        "host",
+        "status",
+        "os_family",
+        "message",
+        "duration_seconds",
+        *_FINDING_KEYS,
+        *_REMEDIATION_HOST_KEYS,
+    )
 )
 _KNOWN_RUN_KEYS = ("started", "ended", "inventory", "playbook", "check_mode", "policy")
+_CHANGE_RUN_KEYS = (
+    "change_id",
+    "operator",
+    "window",
+    "batch",
+    "max_fail_percentage",
+    "reboot_policy",
+)
+_REBOOT_POLICY_LABELS = {"never": "never", "if_required": "if required", "always": "always"}
+_REBOOT_LABELS = {"done": "Done", "pending": "Pending", "not-needed": "Not needed"}
+# Pending first: a host waiting for its restart is the one somebody has to act on.
+_REBOOT_RANK = {"pending": 0, "done": 1, "not-needed": 2}
+_EVENT_LABELS = {
+    "plan": "Planned",
+    "installed": "Installed",
+    "removed": "Removed",
+    "reboot": "Reboot",
+    "verified": "Verified",
+}
+_INSTALL_ORDER_LABELS = {
+    "before-removal": "before the removal",
+    "after-removal": "after the removal",
+}
 
 # Spreadsheets run a cell starting with one of these as a formula (OWASP's list).
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -75,10 +132,11 @@ _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 
 
 def summarize(hosts: Iterable[Mapping]) -> dict[str, int]:
-    """Count hosts per status; every status is present, zero or not.
+    """Count hosts per status; every status is present, zero or not ("deferred" too).
 
-    The status a host carries is the only thing counted: an unreachable or failed host
-    was not checked, so it is never compliant whatever findings it carries.
+    The status a host carries is the only thing counted: an unreachable, failed or
+    deferred (never started) host was not checked, so it is never compliant whatever
+    findings it carries.
     """
     counts = {"total": 0, **dict.fromkeys(STATUSES, 0)}
     for index, host in enumerate(hosts):
@@ -95,12 +153,16 @@ def summarize(hosts: Iterable[Mapping]) -> dict[str, int]:
 
 
 def write_reports(report: Mapping, directory: str | os.PathLike) -> dict[str, str]:
-    """Write report.json, report.csv, report.html and report.junit.xml into directory.
+    """Write report.json, report.csv, report.html, report.junit.xml, then SHA256SUMS.
 
-    Returns format ("json", "csv", "html", "junit") -> path written. The directory is
-    created if missing; each file is replaced atomically. A report without "summary" gets
-    one computed from its hosts; a summary that disagrees with the hosts is refused.
-    report.csv starts with a UTF-8 byte order mark so spreadsheets read Cyrillic names.
+    Returns format ("json", "csv", "html", "junit", "sha256") -> path written. The
+    directory is created if missing; each file is replaced atomically. A report without
+    "summary" gets one computed from its hosts; a summary that disagrees with the hosts is
+    refused. report.csv starts with a UTF-8 byte order mark so spreadsheets read Cyrillic
+    names. SHA256SUMS lists the four report files in sha256sum's format, so
+    `sha256sum -c SHA256SUMS` in the directory checks them; it is written after them, so
+    a run that stops half way leaves a SHA256SUMS that no longer matches, never a new one
+    that vouches for old files.
     """
     report = _checked(report)
     rendered = {
@@ -116,6 +178,14 @@ def write_reports(report: Mapping, directory: str | os.PathLike) -> dict[str, st
         path = target / FILENAMES[fmt]
         _write_atomic(path, data)
         written[fmt] = str(path)
+    # Hashed from the bytes just written (and fsynced), in sha256sum's text format: two
+    # spaces, then the name relative to the directory, so the file checks where it lies.
+    sums = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {FILENAMES[fmt]}\n" for fmt, data in rendered.items()
+    )
+    path = target / FILENAMES["sha256"]
+    _write_atomic(path, sums.encode("ascii"))
+    written["sha256"] = str(path)
     _fsync_directory(target)
     return written
 
@@ -128,10 +198,15 @@ def _render_json(report: Mapping) -> str:
 
 
 def _render_csv(report: Mapping) -> str:
-    """One row per host, every text cell guarded against formula injection."""
+    """One row per host, every text cell guarded against formula injection.
+
+    A remediation report has REMEDIATION_CSV_COLUMNS after the audit's columns.
+    """
+    remediation = _kind(report) == "remediation"
+    run = report.get("run") or {}
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(CSV_COLUMNS + (REMEDIATION_CSV_COLUMNS if remediation else ()))
     for host in report["hosts"]:
         approved = _items(host, "approved")
         duration = host.get("duration_seconds")
@@ -154,13 +229,52 @@ def _render_csv(report: Mapping) -> str:
         # A number the caller measured is not host text; quoting it would break sums.
         is_number = isinstance(duration, int | float) and not isinstance(duration, bool)
         cells.append(repr(duration) if is_number else _csv_cell(duration))
+        if remediation:
+            cells += [_csv_cell(value) for value in _csv_remediation(host, run)]
         writer.writerow(cells)
     return buffer.getvalue()
 
 
+def _csv_remediation(host: Mapping, run: Mapping) -> list[object]:
+    plan = host.get("plan") or {}
+    actions = host.get("actions") or []
+    return [
+        run.get("change_id"),
+        plan.get("install"),
+        "; ".join(_label(item) for item in plan.get("remove") or []),
+        "; ".join(
+            f"{_event(action)}@{action['at']}" if action.get("at") else _event(action)
+            for action in actions
+        ),
+        host.get("reboot"),
+        _verdict_status(host.get("before")),
+        _verdict_status(host.get("after")),
+    ]
+
+
+def _kind(report: Mapping) -> str:
+    return str(report.get("kind") or "audit")
+
+
+def _verdict_status(verdict: object) -> str | None:
+    """The verdict as "compliant" or "non-compliant"; None when there was no scan."""
+    if not isinstance(verdict, Mapping) or not isinstance(verdict.get("compliant"), bool):
+        return None
+    return "compliant" if verdict["compliant"] else "non-compliant"
+
+
+def _event(action: Mapping) -> str:
+    return str(action.get("event") or action.get("action") or "action")
+
+
 def _render_junit(report: Mapping) -> bytes:
-    """One testsuite, one testcase per host: CI shows non-compliant hosts as failures."""
-    kind = str(report.get("kind") or "audit")
+    """One testsuite, one testcase per host: CI shows non-compliant hosts as failures.
+
+    Unreachable and failed hosts are errors; a deferred host was never started, so it is
+    skipped. What a remediation did to a host goes into the failure or error text, or into
+    system-out when the host passed.
+    """
+    kind = _kind(report)
     run = report.get("run") or {}
     hosts = report["hosts"]
     counts = report["summary"]
@@ -174,7 +288,7 @@ def _render_junit(report: Mapping) -> bytes:
             "tests": str(len(hosts)),
             "failures": str(counts["non-compliant"]),
             "errors": str(counts["unreachable"] + counts["failed"]),
-            "skipped": "0",
+            "skipped": str(counts["deferred"]),
             "time": _seconds(sum(durations)),
         },
     )
@@ -192,23 +306,31 @@ def _render_junit(report: Mapping) -> bytes:
         if isinstance(host.get("duration_seconds"), int | float):
             case.set("time", _seconds(host["duration_seconds"]))
         status = host["status"]
+        remediation = _remediation_lines(host)
         if status == "non-compliant":
             message, details = _non_compliance(host, run)
             failure = ET.SubElement(
                 case, "failure", {"message": _xml(message), "type": "non-compliant"}
             )
-            failure.text = _xml(details)
+            failure.text = _xml("\n".join([details, *remediation]).strip("\n"))
         elif status in ("unreachable", "failed"):
             message = host.get("message") or f"host {status}"
             error = ET.SubElement(case, "error", {"message": _xml(message), "type": status})
-            error.text = _xml(message)
+            error.text = _xml("\n".join([message, *remediation]))
+        elif status == "deferred":
+            message = host.get("message") or "deferred: not started"
+            ET.SubElement(case, "skipped", {"message": _xml(message)})
+        elif remediation:
+            ET.SubElement(case, "system-out").text = _xml("\n".join(remediation))
     ET.indent(suite)
     return ET.tostring(suite, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
 def _render_html(report: Mapping) -> str:
     """One self-contained page: inline CSS and JS allowed by hash, nothing fetched."""
-    kind = str(report.get("kind") or "audit")
+    kind = _kind(report)
+    remediation = kind == "remediation"
+    statuses = _shown_statuses(report)
     run = report.get("run") or {}
     tool = report.get("tool") or {}
     tool_name = f"{tool.get('name') or 'avshift'} {tool.get('version') or ''}".strip()
@@ -248,12 +370,15 @@ def _render_html(report: Mapping) -> str:
         '<body>\n<a class="skip" href="#hosts-h">Skip to hosts</a>\n',
         *header,
         "<main>\n",
+        _html_change(run) if remediation else "",
         _html_run(run, tool_name, kind),
-        _html_summary(report["summary"]),
-        _html_hosts(report["hosts"], report["summary"], run),
+        _html_summary(report["summary"], statuses),
+        _html_hosts(report["hosts"], report["summary"], run, statuses, remediation),
         "</main>\n",
         f"<footer><p>Written by {_h(tool_name)}. report.json, report.csv and "
-        "report.junit.xml beside this file hold the same data.</p></footer>\n",
+        "report.junit.xml beside this file hold the same data; SHA256SUMS holds the "
+        "SHA-256 of all four (check them with <code>sha256sum -c SHA256SUMS</code>)."
+        "</p></footer>\n",
         f"<script>{_SCRIPT}</script>\n</body>\n</html>\n",
     ]
     return "".join(body)
@@ -275,12 +400,8 @@ def _checked(report: object) -> dict:
             )
         if not isinstance(host.get("host"), str) or not host["host"]:
             raise InputError("report", f"hosts[{index}].host", "expected a host name")
-        for key in _FINDING_KEYS:
-            value = host.get(key)
-            if value is not None and not (
-                isinstance(value, list) and all(isinstance(v, Mapping) for v in value)
-            ):
-                raise InputError("report", f"hosts[{index}].{key}", "expected a list of objects")
+        _check_findings(host, f"hosts[{index}]")
+        _check_remediation(host, f"hosts[{index}]")
     counts = summarize(hosts)
     given = report.get("summary")
     if given is None:
@@ -292,6 +413,55 @@ def _checked(report: object) -> dict:
     if wrong:
         raise InputError("report", "summary", f"says {wrong}, but the hosts add up to {counts}")
     return dict(report)
+
+
+def _check_findings(findings: Mapping, where: str) -> None:
+    for key in _FINDING_KEYS:
+        if not _list_of_objects(findings.get(key)):
+            raise InputError("report", f"{where}.{key}", "expected a list of objects")
+
+
+def _list_of_objects(value: object) -> bool:
+    return value is None or (isinstance(value, list) and all(isinstance(v, Mapping) for v in value))
+
+
+def _check_remediation(host: Mapping, where: str) -> None:
+    """The containers every format walks; their leaves are shown as they are."""
+    for key in ("before", "after"):
+        verdict = host.get(key)
+        if verdict is None:
+            continue
+        if not isinstance(verdict, Mapping):
+            raise InputError(
+                "report", f"{where}.{key}", f"expected an object, got {describe_type(verdict)}"
+            )
+        _check_findings(verdict, f"{where}.{key}")
+    plan = host.get("plan")
+    if plan is not None:
+        if not isinstance(plan, Mapping):
+            raise InputError(
+                "report", f"{where}.plan", f"expected an object, got {describe_type(plan)}"
+            )
+        if not _list_of_objects(plan.get("remove")):
+            raise InputError("report", f"{where}.plan.remove", "expected a list of objects")
+        for number, item in enumerate(plan.get("remove") or []):
+            if not isinstance(item.get("packages"), list | None):
+                raise InputError(
+                    "report", f"{where}.plan.remove[{number}].packages", "expected a list"
+                )
+            if not _list_of_objects(item.get("windows")):
+                raise InputError(
+                    "report",
+                    f"{where}.plan.remove[{number}].windows",
+                    "expected a list of objects",
+                )
+    if not _list_of_objects(host.get("actions")):
+        raise InputError("report", f"{where}.actions", "expected a list of objects")
+    reboot = host.get("reboot")
+    if reboot is not None and not isinstance(reboot, str):
+        raise InputError(
+            "report", f"{where}.reboot", f"expected text or null, got {describe_type(reboot)}"
+        )
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -376,7 +546,60 @@ def _junit_properties(report: Mapping) -> list[tuple[str, object]]:
         for key, value in run.items()
         if key not in _KNOWN_RUN_KEYS and isinstance(value, str | int | float | bool)
     ]
+    window = run.get("window")
+    if isinstance(window, Mapping):
+        pairs += [(f"run.window.{key}", window.get(key)) for key in ("start", "end")]
     return [(name, value) for name, value in pairs if value is not None]
+
+
+def _remediation_lines(host: Mapping) -> list[str]:
+    """What a remediation planned and did on a host, one fact a line, for CI logs."""
+    if not any(host.get(key) is not None for key in _REMEDIATION_HOST_KEYS):
+        return []
+    lines = []
+    before, after = host.get("before"), host.get("after")
+    if before is not None or after is not None:
+        lines.append(
+            f"before: {_verdict_status(before) or 'not scanned'}; "
+            f"after: {_verdict_status(after) or 'not scanned'}"
+        )
+    plan = host.get("plan")
+    if isinstance(plan, Mapping):
+        install = plan.get("install")
+        order = plan.get("install_order")
+        removals = ", ".join(_label(item) for item in plan.get("remove") or []) or "nothing"
+        lines.append(
+            f"plan: install {install or 'nothing'}"
+            + (f" ({order})" if install and order else "")
+            + f"; remove {removals}; reboot {plan.get('reboot_policy') or 'not set'}"
+        )
+    for action in host.get("actions") or []:
+        data = _action_data(action)
+        details = " ".join(f"{key}={_plain(value)}" for key, value in data.items())
+        lines.append(
+            " ".join(str(part) for part in (action.get("at"), _event(action), details) if part)
+        )
+    if host.get("reboot") is not None:
+        lines.append(f"reboot: {host['reboot']}")
+    return lines
+
+
+def _action_data(action: Mapping) -> dict:
+    """An action's data, with any key besides event, at and data folded in."""
+    data = action.get("data")
+    merged = dict(data) if isinstance(data, Mapping) else {}
+    if data is not None and not isinstance(data, Mapping):
+        merged["data"] = data
+    for key, value in action.items():
+        if key not in ("event", "at", "data") and not (key == "action" and not action.get("event")):
+            merged[key] = value
+    return merged
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _non_compliance(host: Mapping, run: Mapping) -> tuple[str, str]:
@@ -492,12 +715,63 @@ def _html_run(run: Mapping, tool_name: str, kind: str) -> str:
         for k, v in policy.items()
         if k not in ("source", "sha256", "disallowed_vendors", "approved")
     ]
-    rows += [(_humanize(k), _html_value(v)) for k, v in run.items() if k not in _KNOWN_RUN_KEYS]
+    shown_elsewhere = _KNOWN_RUN_KEYS + (_CHANGE_RUN_KEYS if kind == "remediation" else ())
+    rows += [(_humanize(k), _html_value(v)) for k, v in run.items() if k not in shown_elsewhere]
     rows.append(("Tool", _h(tool_name)))
     items = "".join(f"<div><dt>{_h(label)}</dt><dd>{value}</dd></div>\n" for label, value in rows)
     return (
         '<section class="run" aria-labelledby="run-h">\n<h2 id="run-h">Run</h2>\n'
         f'<dl class="meta">\n{items}</dl>\n</section>\n'
+    )
+
+
+def _html_change(run: Mapping) -> str:
+    """The change record: what was approved, by whom, when, and how the run was paced."""
+    window = run.get("window")
+    if isinstance(window, Mapping):
+        start, end = window.get("start"), window.get("end")
+        length = _elapsed(start, end)
+        window_html = f"{_time_element(start)} to {_time_element(end)}" + (
+            f' <span class="origin">({_h(length)})</span>' if length else ""
+        )
+    elif window is None:
+        window_html = '<span class="none">none</span>'
+    else:
+        window_html = _html_value(window)
+    batch = run.get("batch")
+    max_fail = run.get("max_fail_percentage")
+    policy = run.get("reboot_policy")
+    rows = [
+        ("Change ID", _code(run.get("change_id"), "change-id")),
+        ("Operator", _html_value(run.get("operator"))),
+        ("Window", window_html),
+        (
+            "Batch",
+            _h(batch) if batch not in (None, "") else '<span class="none">all hosts at once</span>',
+        ),
+        (
+            "Max fail",
+            f"{_h(max_fail)}%"
+            if isinstance(max_fail, int | float) and not isinstance(max_fail, bool)
+            else _html_value(max_fail),
+        ),
+        ("Reboot policy", _h(_REBOOT_POLICY_LABELS.get(policy, policy)) if policy else _dash()),
+    ]
+    items = "".join(
+        f'<div><dt>{_h(label)}</dt><dd data-field="{_h(label.lower().replace(" ", "-"))}">'
+        f"{value}</dd></div>\n"
+        for label, value in rows
+    )
+    banner = ""
+    if run.get("check_mode"):
+        banner = (
+            '<div class="dry-run" role="note"><strong>DRY RUN: nothing was changed</strong>'
+            "<span>This run only planned. Each host's plan shows what a real run would "
+            "install, remove and reboot.</span></div>\n"
+        )
+    return (
+        '<section class="change" aria-labelledby="change-h">\n<h2 id="change-h">Change</h2>\n'
+        f'{banner}<dl class="meta">\n{items}</dl>\n</section>\n'
     )
 
 
@@ -507,7 +781,14 @@ def _code(value: object, css: str = "") -> str:
     return f'<code class="{css}">{_h(value)}</code>' if css else f"<code>{_h(value)}</code>"
 
 
-def _html_summary(summary: Mapping) -> str:
+def _shown_statuses(report: Mapping) -> tuple[str, ...]:
+    """Every status, but an audit (which defers nothing) shows no empty "Deferred"."""
+    if _kind(report) == "remediation" or report["summary"]["deferred"]:
+        return STATUSES
+    return tuple(s for s in STATUSES if s != "deferred")
+
+
+def _html_summary(summary: Mapping, statuses: tuple[str, ...]) -> str:
     total = summary["total"]
     compliant = summary["compliant"]
     share = f"{round(100 * compliant / total)}%" if total else "no hosts"
@@ -515,7 +796,7 @@ def _html_summary(summary: Mapping) -> str:
         f'<li class="card total"><span class="n" data-count="total">{total}</span>'
         '<span class="what">Hosts</span></li>\n'
     ]
-    for status in STATUSES:
+    for status in statuses:
         cards.append(
             f'<li class="card s-{status}"><span class="n" data-count="{status}">'
             f"{summary[status]}</span>"
@@ -528,23 +809,23 @@ def _html_summary(summary: Mapping) -> str:
         f'<p class="headline"><strong>{compliant} of {total}</strong> hosts compliant'
         f"{f' ({share})' if total else ''}.</p>\n"
         f'<ul class="cards">\n{"".join(cards)}</ul>\n'
-        f"{_html_chart(summary)}</section>\n"
+        f"{_html_chart(summary, statuses)}</section>\n"
     )
 
 
-def _html_chart(summary: Mapping) -> str:
+def _html_chart(summary: Mapping, statuses: tuple[str, ...]) -> str:
     """A horizontal bar per status, labelled in text; the SVG needs nothing external."""
     row, label_width, bar_width, width = 30, 130, 300, 500
-    height = row * len(STATUSES) + 6
-    biggest = max([summary[s] for s in STATUSES] + [1])
-    description = ", ".join(f"{_STATUS_LABELS[s]}: {summary[s]}" for s in STATUSES)
+    height = row * len(statuses) + 6
+    biggest = max([summary[s] for s in statuses] + [1])
+    description = ", ".join(f"{_STATUS_LABELS[s]}: {summary[s]}" for s in statuses)
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         'role="img" aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">'
         '<title id="chart-title">Hosts per status</title>'
         f'<desc id="chart-desc">{_h(description)}</desc>'
     ]
-    for index, status in enumerate(STATUSES):
+    for index, status in enumerate(statuses):
         y = 3 + index * row
         count = summary[status]
         length = round(bar_width * count / biggest) if count else 0
@@ -575,19 +856,28 @@ _COLUMNS = (
     ("Message", "text"),
     ("Time (s)", "number"),
 )
+# A remediation shows each host's reboot state beside its message.
+_REMEDIATION_COLUMNS = (*_COLUMNS[:-2], ("Reboot", "number"), *_COLUMNS[-2:])
 
 
-def _html_hosts(hosts: list[Mapping], summary: Mapping, run: Mapping) -> str:
+def _html_hosts(
+    hosts: list[Mapping],
+    summary: Mapping,
+    run: Mapping,
+    statuses: tuple[str, ...],
+    remediation: bool,
+) -> str:
+    columns = _REMEDIATION_COLUMNS if remediation else _COLUMNS
     options = [f'<option value="">All statuses ({summary["total"]})</option>']
     options += [
-        f'<option value="{s}">{_STATUS_LABELS[s]} ({summary[s]})</option>' for s in STATUSES
+        f'<option value="{s}">{_STATUS_LABELS[s]} ({summary[s]})</option>' for s in statuses
     ]
     headers = "".join(
         f'<th scope="col" data-type="{kind}" data-label="{name}"><button type="button">{name}'
         '<span class="arrow" aria-hidden="true"></span></button></th>'
-        for name, kind in _COLUMNS
+        for name, kind in columns
     )
-    bodies = "".join(_html_host(host, run) for host in hosts)
+    bodies = "".join(_html_host(host, run, remediation) for host in hosts)
     return (
         '<section class="hosts" aria-labelledby="hosts-h">\n'
         '<h2 id="hosts-h">Hosts</h2>\n'
@@ -605,13 +895,13 @@ def _html_hosts(hosts: list[Mapping], summary: Mapping, run: Mapping) -> str:
         f"<caption>{len(hosts)} hosts; sort by a column heading, "
         "expand a host's findings for their evidence.</caption>\n"
         f"<thead><tr>{headers}</tr></thead>\n{bodies}"
-        f'<tbody id="no-match"{"" if not hosts else " hidden"}><tr><td colspan="{len(_COLUMNS)}">'
+        f'<tbody id="no-match"{"" if not hosts else " hidden"}><tr><td colspan="{len(columns)}">'
         f"{'No host matches the filter.' if hosts else 'This report has no hosts.'}"
         "</td></tr></tbody>\n</table>\n</div>\n</section>\n"
     )
 
 
-def _html_host(host: Mapping, run: Mapping) -> str:
+def _html_host(host: Mapping, run: Mapping, remediation: bool) -> str:
     status = host["status"]
     name = host["host"]
     family = host.get("os_family")
@@ -637,11 +927,7 @@ def _html_host(host: Mapping, run: Mapping) -> str:
     )
     cells = [
         (_h(name.lower()), f'<span class="host">{_h(name)}</span>'),
-        (
-            str(_STATUS_RANK[status]),
-            f'<span class="badge s-{status}"><span class="sym" aria-hidden="true">'
-            f"{_STATUS_SYMBOLS[status]}</span> {_STATUS_LABELS[status]}</span>",
-        ),
+        (str(_STATUS_RANK[status]), _badge(status)),
         (_h(family or ""), _h(_OS_LABELS.get(family, family)) if family else _dash()),
         (str(len(disallowed)), _h(", ".join(_label(f) for f in disallowed)) or _dash()),
         (_h(", ".join(_label(a) for a in approved).lower()), approved_cell or _dash()),
@@ -650,16 +936,36 @@ def _html_host(host: Mapping, run: Mapping) -> str:
         (_h(str(host.get("message") or "").lower()), _h(host.get("message") or "") or _dash()),
         (repr(duration) if has_duration else "", f"{duration:.2f}" if has_duration else _dash()),
     ]
+    if remediation:
+        reboot = host.get("reboot")
+        cells.insert(
+            -2,
+            (str(_REBOOT_RANK.get(reboot, 3)) if reboot else "", _html_reboot(reboot)),
+        )
     row = "".join(f'<td data-sort="{key}">{content}</td>' for key, content in cells)
     details = _html_findings(host, run)
     return (
         f'<tbody class="host" data-status="{status}">\n<tr class="main">{row}</tr>\n'
         + (
-            f'<tr class="findings"><td colspan="{len(_COLUMNS)}">{details}</td></tr>\n'
+            f'<tr class="findings"><td colspan="{len(cells)}">{details}</td></tr>\n'
             if details
             else ""
         )
         + "</tbody>\n"
+    )
+
+
+def _html_reboot(reboot: object) -> str:
+    if reboot is None:
+        return _dash()
+    css = f" r-{reboot}" if reboot in _REBOOT_LABELS else ""
+    return f'<span class="reboot{css}">{_h(_REBOOT_LABELS.get(reboot, reboot))}</span>'
+
+
+def _badge(status: str) -> str:
+    return (
+        f'<span class="badge s-{status}"><span class="sym" aria-hidden="true">'
+        f"{_STATUS_SYMBOLS[status]}</span> {_STATUS_LABELS[status]}</span>"
     )
 
 
@@ -668,7 +974,8 @@ def _dash() -> str:
 
 
 def _html_findings(host: Mapping, run: Mapping) -> str:
-    sections, counts = [], []
+    sections, counts = _html_remediation(host, run)
+    remediated = bool(sections)
     for key, heading in (
         ("disallowed", "Disallowed"),
         ("approved", "Approved"),
@@ -713,11 +1020,215 @@ def _html_findings(host: Mapping, run: Mapping) -> str:
             0,
             '<p class="why">No approved antivirus is active on this host.</p>',
         )
+    what = "Remediation of" if remediated else "Findings for"
     return (
-        f'<details><summary>Findings for <span class="host">{_h(host["host"])}</span>: '
+        f'<details><summary>{what} <span class="host">{_h(host["host"])}</span>: '
         f"{_h(' · '.join(counts))}</summary>"
         f'<div class="groups">{"".join(sections)}</div></details>'
     )
+
+
+# --- HTML: what a remediation planned and did ----------------------------------------
+
+
+def _html_remediation(host: Mapping, run: Mapping) -> tuple[list[str], list[str]]:
+    """The sections (before/after, plan, actions) and the summary words of one host."""
+    sections, counts = [], []
+    before, after = host.get("before"), host.get("after")
+    plan, actions = host.get("plan"), host.get("actions") or []
+    if before is not None or after is not None:
+        was, now = _verdict_status(before) or "not scanned", _verdict_status(after)
+        missing, short = _no_after_scan(host, run)
+        counts.append(f"{was} → {now}" if now else f"{was}, {short}")
+        sections.append(
+            '<section class="group g-compare"><h3>Before and after</h3><div class="compare">'
+            + _html_verdict(before, "Before remediation", "Not scanned")
+            + '<span class="to" aria-hidden="true">→</span>'
+            + _html_verdict(after, "After remediation", missing)
+            + "</div></section>"
+        )
+    work = []
+    if isinstance(plan, Mapping):
+        dry = bool(run.get("check_mode"))
+        counts.append("plan only (dry run)" if dry else "plan")
+        work.append(_html_plan(plan, host.get("reboot"), dry))
+    elif host.get("reboot") is not None:
+        work.append(
+            '<section class="group g-plan"><h3>Reboot</h3>'
+            f"<p>{_html_reboot(host['reboot'])}</p></section>"
+        )
+    if actions:
+        counts.append(f"{len(actions)} action{'s' if len(actions) != 1 else ''}")
+        work.append(_html_actions(actions))
+    if work:
+        sections.append(f'<div class="work">{"".join(work)}</div>')
+    if host.get("reboot") is not None:
+        counts.append(f"reboot {str(_REBOOT_LABELS.get(host['reboot'], host['reboot'])).lower()}")
+    if sections and any(_items(host, key) for key in _FINDING_KEYS):
+        sections.append('<h3 class="divider">Findings and evidence</h3>')
+    return sections, counts
+
+
+def _no_after_scan(host: Mapping, run: Mapping) -> tuple[str, str]:
+    """Why a host has no scan after remediation: as a sentence, and for a summary line."""
+    if host.get("status") == "deferred":
+        return "Not started", "not started"
+    if run.get("check_mode"):
+        return "Dry run: not scanned after", "dry run"
+    if host.get("plan") is None and _verdict_status(host.get("before")) == "compliant":
+        return "Left alone: already compliant", "left alone"
+    return "Not scanned after", "not scanned after"
+
+
+def _html_verdict(verdict: object, title: str, missing: str) -> str:
+    if not isinstance(verdict, Mapping):
+        return f'<div class="verdict"><h4>{_h(title)}</h4><p class="none">{_h(missing)}</p></div>'
+    status = _verdict_status(verdict)
+    badge = _badge(status) if status else '<span class="none">verdict unknown</span>'
+    rows = []
+    for key, heading in (
+        ("disallowed", "Disallowed"),
+        ("approved", "Approved"),
+        ("other", "Other AV"),
+    ):
+        findings = _items(verdict, key)
+        if not findings:
+            continue
+        names = ", ".join(
+            _h(_label(f))
+            + (
+                (
+                    ' <span class="tag on">active</span>'
+                    if f.get("active")
+                    else ' <span class="tag off">inactive</span>'
+                )
+                if key == "approved"
+                else ""
+            )
+            for f in findings
+        )
+        rows.append(f"<dt>{heading}</dt><dd>{names}</dd>")
+    paths = _residue_paths(verdict)
+    if paths:
+        rows.append(f"<dt>Residue</dt><dd>{len(paths)} path{'s' if len(paths) != 1 else ''}</dd>")
+    listing = (
+        f'<dl class="pairs">{"".join(rows)}</dl>'
+        if rows
+        else '<p class="none">No antivirus found.</p>'
+    )
+    return (
+        f'<div class="verdict v-{status or "unknown"}"><h4>{_h(title)}</h4>'
+        f"<p>{badge}</p>{listing}</div>"
+    )
+
+
+def _html_plan(plan: Mapping, reboot: object, dry: bool) -> str:
+    install = plan.get("install")
+    order = plan.get("install_order")
+    if install:
+        install_html = f"<strong>{_h(install)}</strong>" + (
+            f' <span class="origin">{_h(_INSTALL_ORDER_LABELS.get(order, order))}</span>'
+            if order
+            else ""
+        )
+    else:
+        install_html = '<span class="none">nothing</span>'
+    removals = plan.get("remove") or []
+    if removals:
+        items = []
+        for item in removals:
+            label = _label(item)
+            origin = " / ".join(
+                str(item[k]) for k in ("vendor", "product") if item.get(k) and item[k] != label
+            )
+            evidence = [{"kind": "package", "value": p} for p in item.get("packages") or []]
+            for entry in item.get("windows") or []:
+                evidence += [
+                    {"kind": kind, "value": entry[key]}
+                    for key, kind in (("display_name", "MSI product"), ("product_code", "code"))
+                    if entry.get(key)
+                ]
+            items.append(
+                f"<li><strong>{_h(label)}</strong>"
+                + (f' <span class="origin">{_h(origin)}</span>' if origin else "")
+                + _html_evidence(evidence)
+                + "</li>"
+            )
+        remove_html = f'<ol class="removals">{"".join(items)}</ol>'
+    else:
+        remove_html = '<span class="none">nothing</span>'
+    policy = plan.get("reboot_policy")
+    parts = [_html_reboot(reboot)] if reboot is not None else []
+    if policy:
+        label = _REBOOT_POLICY_LABELS.get(policy, policy)
+        parts.append(f'<span class="origin">policy: {_h(label)}</span>')
+    reboot_html = " · ".join(parts) or _dash()
+    extras = "".join(
+        f"<dt>{_h(_humanize(k))}</dt><dd>{_html_value(v)}</dd>"
+        for k, v in plan.items()
+        if k not in ("install", "install_order", "remove", "reboot_policy")
+    )
+    heading = "Plan (dry run: not carried out)" if dry else "Plan"
+    return (
+        f'<section class="group g-plan"><h3>{heading}</h3><dl class="pairs">'
+        f"<dt>Install</dt><dd>{install_html}</dd>"
+        f"<dt>Remove</dt><dd>{remove_html}</dd>"
+        f"<dt>Reboot</dt><dd>{reboot_html}</dd>{extras}</dl></section>"
+    )
+
+
+def _html_actions(actions: list[Mapping]) -> str:
+    """A timeline: times of day, under a line naming the date wherever the day changes."""
+    items, last_day = [], None
+    for action in actions:
+        at = action.get("at")
+        moment = _parse_time(at) if at else None
+        if moment is None:
+            when = f"<code>{_h(at)}</code>" if at else '<span class="none">no time</span>'
+        else:
+            day = (moment.date(), moment.utcoffset())
+            if day != last_day:
+                items.append(f'<li class="day">{_h(_display_day(moment))}</li>')
+            last_day = day
+            when = (
+                f'<time datetime="{_h(at)}" title="{_h(_display_time(at))}">'
+                f"{moment.strftime('%H:%M:%S')}</time>"
+            )
+        event = _event(action)
+        data = _action_data(action)
+        # Keys as the playbook wrote them: this is evidence, not prose.
+        details = "".join(
+            f'<span class="kv"><span class="k">{_h(k)}</span> {_html_datum(v)}</span>'
+            for k, v in data.items()
+        )
+        items.append(
+            f'<li class="e-{_h(event)}"><span class="when">{when}</span>'
+            f'<span class="event">{_h(_EVENT_LABELS.get(event, event))}</span>'
+            f'<span class="data">{details}</span></li>'
+        )
+    return (
+        '<section class="group g-actions"><h3>Actions</h3>'
+        f'<ol class="timeline">{"".join(items)}</ol></section>'
+    )
+
+
+def _display_day(moment: datetime) -> str:
+    offset = moment.utcoffset()
+    if offset is None:
+        return moment.strftime("%Y-%m-%d")
+    return moment.strftime("%Y-%m-%d (UTC)" if not offset else "%Y-%m-%d (%z)")
+
+
+def _html_datum(value: object) -> str:
+    if value is None or value == "" or value == []:
+        return '<span class="none">none</span>'
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str | int | float):
+        return f"<code>{_h(value)}</code>"
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return f"<code>{_h(', '.join(map(str, value)))}</code>"
+    return f"<code>{_h(json.dumps(value, ensure_ascii=False, default=str))}</code>"
 
 
 def _html_finding(finding: Mapping, key: str) -> str:
@@ -760,6 +1271,7 @@ _STYLE = """
   --non-compliant: #cf222e; --non-compliant-bg: #ffebe9; --non-compliant-fg: #a40e26;
   --unreachable: #bf8700; --unreachable-bg: #fff8c5; --unreachable-fg: #6c4400;
   --failed: #8250df; --failed-bg: #fbefff; --failed-fg: #5e30b5;
+  --deferred: #6e7781; --deferred-bg: #eaeef2; --deferred-fg: #424a53;
 }
 @media (prefers-color-scheme: dark) {
   :root {
@@ -769,6 +1281,7 @@ _STYLE = """
     --non-compliant: #f85149; --non-compliant-bg: #3d1417; --non-compliant-fg: #ffa198;
     --unreachable: #d29922; --unreachable-bg: #352a0c; --unreachable-fg: #e3b341;
     --failed: #ab7df8; --failed-bg: #2c1d4a; --failed-fg: #d2a8ff;
+    --deferred: #8b949e; --deferred-bg: #262c36; --deferred-fg: #c9d1d9;
   }
 }
 * { box-sizing: border-box; }
@@ -811,6 +1324,7 @@ h3 { font-size: 0.95rem; margin: 0 0 0.35rem; }
 .card.s-non-compliant { border-left-color: var(--non-compliant); }
 .card.s-unreachable { border-left-color: var(--unreachable); }
 .card.s-failed { border-left-color: var(--failed); }
+.card.s-deferred { border-left-color: var(--deferred); }
 .chart { max-width: 100%; height: auto; }
 .chart text { fill: var(--fg); font-size: 14px; }
 .chart .track { fill: var(--track); }
@@ -818,6 +1332,7 @@ h3 { font-size: 0.95rem; margin: 0 0 0.35rem; }
 .chart .s-non-compliant .bar { fill: var(--non-compliant); }
 .chart .s-unreachable .bar { fill: var(--unreachable); }
 .chart .s-failed .bar { fill: var(--failed); }
+.chart .s-deferred .bar { fill: var(--deferred); }
 .chart .count { font-weight: 700; }
 .controls { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem 0.75rem;
   margin-bottom: 0.75rem; }
@@ -853,6 +1368,7 @@ td[data-sort] { min-width: 4rem; }
 .badge.s-non-compliant { background: var(--non-compliant-bg); color: var(--non-compliant-fg); }
 .badge.s-unreachable { background: var(--unreachable-bg); color: var(--unreachable-fg); }
 .badge.s-failed { background: var(--failed-bg); color: var(--failed-fg); }
+.badge.s-deferred { background: var(--deferred-bg); color: var(--deferred-fg); }
 .tag { font-size: 0.75rem; padding: 0 0.35rem; border-radius: 3px; border: 1px solid; }
 .tag.on { color: var(--compliant-fg); background: var(--compliant-bg); }
 .tag.off { color: var(--muted); }
@@ -874,9 +1390,73 @@ ul.evidence li { display: flex; gap: 0.5rem; }
 ul.evidence .kind { color: var(--muted); min-width: 6.5rem; flex: none; }
 ul.evidence code { overflow-wrap: anywhere; }
 .group.extra { grid-column: 1 / -1; }
+.dry-run { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0.25rem 1rem;
+  margin: 0 0 1rem; padding: 0.7rem 1rem; border: 2px dashed var(--unreachable);
+  border-radius: 6px; background: var(--unreachable-bg); color: var(--unreachable-fg); }
+.dry-run strong { font-size: 1.15rem; letter-spacing: 0.02em; }
+.change .change-id { font-size: 1.05rem; font-weight: 700; }
+.g-compare { grid-column: 1 / -1; }
+.compare { display: grid; grid-template-columns: minmax(0, 1fr) auto minmax(0, 1fr);
+  gap: 0.75rem; align-items: stretch; }
+.compare .to { align-self: center; font-size: 1.4rem; color: var(--muted); }
+.verdict { border: 1px solid var(--line); border-radius: 6px; padding: 0.45rem 0.7rem;
+  background: var(--bg); border-top-width: 4px; }
+.verdict.v-compliant { border-top-color: var(--compliant); }
+.verdict.v-non-compliant { border-top-color: var(--non-compliant); }
+.verdict h4 { margin: 0 0 0.3rem; font-size: 0.8rem; text-transform: uppercase;
+  letter-spacing: 0.04em; color: var(--muted); }
+.verdict p { margin: 0 0 0.3rem; }
+dl.pairs { display: grid; grid-template-columns: max-content minmax(0, 1fr);
+  gap: 0.2rem 0.75rem; margin: 0; font-size: 0.92rem; }
+dl.pairs dt { color: var(--muted); }
+dl.pairs dd { margin: 0; overflow-wrap: anywhere; }
+ol.removals { margin: 0; padding-left: 1.2rem; }
+ol.removals > li { margin-bottom: 0.3rem; }
+.reboot { font-weight: 600; }
+.reboot.r-pending { color: var(--unreachable-fg); background: var(--unreachable-bg);
+  padding: 0 0.4rem; border-radius: 3px; }
+.reboot.r-done { color: var(--compliant-fg); }
+.reboot.r-not-needed { color: var(--muted); font-weight: 400; }
+.work { grid-column: 1 / -1; display: grid; gap: 0.75rem 1.5rem;
+  grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); }
+.work > .group:only-child { grid-column: 1 / -1; }
+.groups h3.divider { grid-column: 1 / -1; margin: 0.3rem 0 -0.35rem; padding-top: 0.5rem;
+  border-top: 1px solid var(--line); color: var(--muted); font-size: 0.8rem;
+  text-transform: uppercase; letter-spacing: 0.04em; }
+ol.timeline { list-style: none; margin: 0; padding: 0 0 0 0.9rem;
+  border-left: 2px solid var(--line); font-size: 0.92rem; }
+ol.timeline li { position: relative; display: grid; gap: 0.1rem 0.6rem;
+  grid-template-columns: 4.4rem 5.6rem minmax(0, 1fr); padding: 0.15rem 0 0.3rem; }
+ol.timeline li::before { content: ""; position: absolute; left: calc(-0.9rem - 6px);
+  top: 0.55rem; width: 10px; height: 10px; border-radius: 50%; background: var(--accent);
+  border: 2px solid var(--panel); }
+ol.timeline li.day { display: block; color: var(--muted); font-size: 0.8rem;
+  font-weight: 600; padding: 0.3rem 0 0.1rem; }
+ol.timeline li.day::before { background: var(--line); width: 8px; height: 8px;
+  left: calc(-0.9rem - 5px); top: 0.6rem; }
+ol.timeline li.e-verified::before { background: var(--compliant); }
+ol.timeline li.e-removed::before { background: var(--non-compliant); }
+ol.timeline li.e-reboot::before { background: var(--unreachable); }
+ol.timeline .when { color: var(--muted); font-variant-numeric: tabular-nums;
+  white-space: nowrap; }
+ol.timeline .event { font-weight: 600; }
+ol.timeline .data { display: flex; flex-wrap: wrap; gap: 0.1rem 0.9rem; min-width: 0; }
+ol.timeline .kv { overflow-wrap: anywhere; }
+ol.timeline .k { color: var(--muted); }
+.change time { white-space: nowrap; }
+tr.main td:nth-last-child(2) { min-width: 14rem; }
+footer code { white-space: nowrap; }
 footer { margin-top: 2.5rem; color: var(--muted); font-size: 0.85rem; }
 @media (max-width: 700px) {
   body { padding: 1rem; }
+  .compare { grid-template-columns: minmax(0, 1fr); }
+  .compare .to { display: none; }
+  .work { grid-template-columns: minmax(0, 1fr); }
+  ol.timeline li { grid-template-columns: 4.4rem minmax(0, 1fr); }
+  ol.timeline .data { grid-column: 1 / -1; }
+  tr.main td:nth-last-child(2) { min-width: 10rem; }
+  /* The table scrolls sideways; a host's details stay on screen while it does. */
+  tr.findings details { position: sticky; left: 0.6rem; max-width: calc(100vw - 3.2rem); }
   .controls input { min-width: 0; flex: 1 1 100%; }
   #shown { margin-left: 0; width: 100%; }
 }

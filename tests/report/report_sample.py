@@ -188,3 +188,288 @@ def sample_report(kind: str = "audit") -> dict:
         "summary": summarize(hosts),
         "hosts": hosts,
     }
+
+
+# --- a change-managed remediation run --------------------------------------------------
+
+CHANGE_ID = "CHG0012345"
+OPERATOR = "Ирина Петрова"
+WINDOW = {"start": "2026-12-01T22:00:00+01:00", "end": "2026-12-02T04:00:00+01:00"}
+KES_CODE = "{7A4192A1-84C4-4E90-A31B-B4E3E8E4CFC1}"
+KLNAGENT_CODE = "{2924BEDA-E0D7-4DAF-A224-50D2E0B12F5B}"
+WINDOW_CLOSED = "deferred: the change window closed at 2026-12-02T04:00:00+01:00 before batch 3"
+BATCH_FAILED = "deferred: batch 2 failed above max_fail_percentage (2 of 5 hosts, 40% > 10%)"
+REPLACEMENT_FAILED = (
+    "left protected by Kaspersky Endpoint Security for Linux; "
+    "replacement failed: clamav-daemon did not become active"
+)
+
+CLAMAV_ACTIVE = {
+    "vendor": "clamav",
+    "product": "clamav",
+    "name": "ClamAV",
+    "active": True,
+    "evidence": _ev(("package", "clamav-daemon 1.0.7"), ("service", "clamav-daemon")),
+}
+DEFENDER_ACTIVE = {
+    "vendor": "microsoft",
+    "product": "defender",
+    "name": "Microsoft Defender Antivirus",
+    "active": True,
+    "evidence": _ev(("security_center", "Windows Defender"), ("service", "WinDefend")),
+}
+KESL = {
+    "vendor": "kaspersky",
+    "product": "kesl",
+    "name": "Kaspersky Endpoint Security for Linux",
+    "evidence": _ev(("package", "kesl 12.1.0-1297"), ("service", "kesl")),
+}
+KLNAGENT_LINUX = {
+    "vendor": "kaspersky",
+    "product": "klnagent",
+    "name": "Kaspersky Network Agent",
+    "evidence": _ev(("package", "klnagent64 15.1.0-20748")),
+}
+KES_WINDOWS = {
+    "vendor": "kaspersky",
+    "product": "kes",
+    "name": CYRILLIC_PRODUCT,
+    "evidence": _ev(("security_center", CYRILLIC_PRODUCT), ("service", "AVP.KES.12.6.0")),
+}
+KLNAGENT_WINDOWS = {
+    "vendor": "kaspersky",
+    "product": "klnagent",
+    "name": "Kaspersky Network Agent",
+    "evidence": _ev(("service", "klnagent"), ("msi", KLNAGENT_CODE)),
+}
+
+
+def _verdict(compliant: bool, **findings: list) -> dict:
+    return {
+        "compliant": compliant,
+        "disallowed": findings.get("disallowed", []),
+        "approved": findings.get("approved", []),
+        "other": findings.get("other", []),
+        "residue": findings.get("residue", []),
+    }
+
+
+def _action(event: str, at: str, **data) -> dict:
+    return {"event": event, "at": at, "data": data}
+
+
+def _remove(item: dict, packages=(), windows=()) -> dict:
+    return {
+        "vendor": item["vendor"],
+        "product": item["product"],
+        "name": item["name"],
+        "packages": list(packages),
+        "windows": [{"display_name": name, "product_code": code} for name, code in windows],
+    }
+
+
+def _remediated(host: dict, before: dict, after: dict | None, plan, actions, reboot) -> dict:
+    """A host entry whose findings are those of its last scan, as the callback writes it."""
+    last = after or before
+    host.update({key: last[key] for key in ("disallowed", "approved", "other", "residue")})
+    host.update(before=before, after=after, plan=plan, actions=actions, reboot=reboot)
+    return host
+
+
+def _entry(name: str, status: str, os_family: str | None, seconds=None, message=None) -> dict:
+    return {
+        "host": name,
+        "status": status,
+        "os_family": os_family,
+        "message": message,
+        "duration_seconds": seconds,
+        "disallowed": [],
+        "approved": [],
+        "other": [],
+        "residue": [],
+        "before": None,
+        "after": None,
+        "plan": None,
+        "actions": [],
+        "reboot": None,
+    }
+
+
+def remediation_hosts(check_mode: bool = False) -> list[dict]:
+    """Every status: remediated (compliant), left alone, still non-compliant, failed,
+    unreachable and two deferred hosts; Cyrillic and markup inside plans and actions."""
+    residue = [
+        {
+            "vendor": "kaspersky",
+            "evidence": _ev(("path", "C:\\ProgramData\\Kaspersky Lab")),
+        }
+    ]
+    db_plan = {
+        "install": "clamav",
+        "install_order": "before-removal",
+        "remove": [_remove(KESL, ["kesl"]), _remove(KLNAGENT_LINUX, ["klnagent64"])],
+        "reboot_policy": "if_required",
+    }
+    pc_plan = {
+        "install": "microsoft",
+        "install_order": "after-removal",
+        "remove": [
+            _remove(KES_WINDOWS, windows=[(CYRILLIC_PRODUCT, KES_CODE)]),
+            _remove(KLNAGENT_WINDOWS, windows=[(XSS_IMG, KLNAGENT_CODE)]),
+        ],
+        "reboot_policy": "if_required",
+    }
+    kiosk_plan = {
+        "install": "microsoft",
+        "install_order": "after-removal",
+        "remove": [
+            _remove(KES_WINDOWS, windows=[(CYRILLIC_PRODUCT, KES_CODE)]),
+            _remove(KLNAGENT_WINDOWS, windows=[("Kaspersky Network Agent", KLNAGENT_CODE)]),
+        ],
+        "reboot_policy": "if_required",
+    }
+    failed_plan = {
+        "install": "clamav",
+        "install_order": "before-removal",
+        "remove": [_remove(KESL, ["kesl"])],
+        "reboot_policy": "if_required",
+    }
+    plan_at = "2026-12-01T22:01:02+01:00"
+    hosts = [
+        _remediated(
+            _entry("web-01", "compliant", "linux", 0.52),
+            _verdict(True, approved=[CLAMAV_ACTIVE]),
+            None,
+            None,
+            [],
+            None,
+        ),
+        _remediated(
+            _entry("db-02", "compliant", "linux", 184.3),
+            _verdict(False, disallowed=[KESL, KLNAGENT_LINUX], approved=[]),
+            _verdict(True, approved=[CLAMAV_ACTIVE]),
+            db_plan,
+            [
+                _action("plan", plan_at, install="clamav", remove=["kesl", "klnagent"]),
+                _action(
+                    "installed",
+                    "2026-12-01T22:02:10+01:00",
+                    vendor="clamav",
+                    packages=["clamav", "clamav-daemon"],
+                    active=True,
+                ),
+                _action("removed", "2026-12-01T22:03:00+01:00", product="kesl", rc=0),
+                _action("removed", "2026-12-01T22:03:40+01:00", product="klnagent", rc=0),
+                _action("verified", "2026-12-01T22:04:05+01:00", compliant=True),
+            ],
+            "not-needed",
+        ),
+        _remediated(
+            _entry(CYRILLIC_HOST, "compliant", "windows", 1093.0),
+            _verdict(False, disallowed=[KES_WINDOWS, KLNAGENT_WINDOWS]),
+            _verdict(True, approved=[DEFENDER_ACTIVE], residue=residue),
+            pc_plan,
+            [
+                _action("plan", "2026-12-01T23:50:12+01:00", install="microsoft"),
+                _action(
+                    "removed",
+                    "2026-12-01T23:58:40+01:00",
+                    product="kes",
+                    display_name=CYRILLIC_PRODUCT,
+                    msiexec=3010,
+                ),
+                _action(
+                    "removed",
+                    "2026-12-02T00:03:17+01:00",
+                    product="klnagent",
+                    display_name=XSS_IMG,
+                    note=XSS_NAME,
+                    msiexec=1605,
+                ),
+                _action(
+                    "verified",
+                    "2026-12-02T00:06:55+01:00",
+                    compliant=True,
+                    defender={"RealTimeProtectionEnabled": True, "AMRunningMode": "Normal"},
+                ),
+                _action(
+                    "reboot", "2026-12-02T00:07:01+01:00", state="pending", reason="msiexec 3010"
+                ),
+            ],
+            "pending",
+        ),
+        _remediated(
+            _entry(
+                "kiosk-04",
+                "non-compliant",
+                "windows",
+                402.8,
+                "the scan after remediation still finds Kaspersky Network Agent",
+            ),
+            _verdict(False, disallowed=[KES_WINDOWS, KLNAGENT_WINDOWS]),
+            _verdict(False, disallowed=[KLNAGENT_WINDOWS], approved=[DEFENDER_ACTIVE]),
+            kiosk_plan,
+            [
+                _action("plan", plan_at, install="microsoft"),
+                _action("removed", "2026-12-01T22:09:30+01:00", product="kes", msiexec=0),
+                _action("removed", "2026-12-01T22:10:02+01:00", product="klnagent", msiexec=1605),
+                _action("verified", "2026-12-01T22:12:44+01:00", compliant=False),
+            ],
+            "not-needed",
+        ),
+        _remediated(
+            _entry("=cmd|' /C calc'!A0", "failed", "linux", 96.1, REPLACEMENT_FAILED),
+            _verdict(False, disallowed=[KESL]),
+            None,
+            failed_plan,
+            [_action("plan", plan_at, install="clamav", remove=['=HYPERLINK("x")'])],
+            None,
+        ),
+        _entry(
+            "app-03",
+            "unreachable",
+            None,
+            message="ssh: connect to host app-03 port 22: Connection timed out",
+        ),
+        _entry("pos-11", "deferred", "windows", message=WINDOW_CLOSED),
+        _entry("pos-12", "deferred", "linux", message=BATCH_FAILED),
+    ]
+    if check_mode:
+        for host in hosts:
+            # A dry run scans and plans; nothing is installed, removed or rebooted.
+            if host["plan"] is None:
+                continue
+            before = host["before"]
+            host.update(
+                {key: before[key] for key in ("disallowed", "approved", "other", "residue")}
+            )
+            host.update(
+                status="non-compliant",
+                message=None,
+                after=None,
+                reboot=None,
+                actions=[a for a in host["actions"] if a["event"] == "plan"],
+            )
+    return hosts
+
+
+def remediation_report(check_mode: bool = False) -> dict:
+    hosts = remediation_hosts(check_mode)
+    report = sample_report("remediation")
+    report["run"].update(
+        {
+            "ended": "2026-12-02T03:12:09+00:00",
+            "started": "2026-12-01T21:00:41+00:00",
+            "playbook": "remediate.yml",
+            "check_mode": check_mode,
+            "change_id": CHANGE_ID,
+            "operator": OPERATOR,
+            "window": dict(WINDOW),
+            "batch": "1,5,25%",
+            "max_fail_percentage": 10,
+            "reboot_policy": "if_required",
+        }
+    )
+    report["hosts"] = hosts
+    report["summary"] = summarize(hosts)
+    return report

@@ -17,7 +17,7 @@ from report_sample import CYRILLIC_HOST, CYRILLIC_PRODUCT, XSS_IMG, XSS_NAME, sa
 from ansible_collections.avshift.remediation.plugins.plugin_utils import report as rep
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import InputError
 
-FILES = {"report.json", "report.csv", "report.html", "report.junit.xml"}
+FILES = {"report.json", "report.csv", "report.html", "report.junit.xml", "SHA256SUMS"}
 
 
 def _host(name: str, status: str, **fields) -> dict:
@@ -60,7 +60,7 @@ def written(tmp_path):
 # --- writing -------------------------------------------------------------------------
 
 
-def test_writes_the_four_files_into_a_new_directory_and_returns_their_paths(tmp_path):
+def test_writes_the_four_files_and_their_sums_into_a_new_directory_and_returns_paths(tmp_path):
     target = tmp_path / "missing" / "dir"
     paths = rep.write_reports(sample_report(), target)
     assert paths == {
@@ -68,6 +68,7 @@ def test_writes_the_four_files_into_a_new_directory_and_returns_their_paths(tmp_
         "csv": str(target / "report.csv"),
         "html": str(target / "report.html"),
         "junit": str(target / "report.junit.xml"),
+        "sha256": str(target / "SHA256SUMS"),
     }
     # No temporary file is left beside the reports.
     assert set(os.listdir(target)) == FILES
@@ -128,6 +129,7 @@ def test_summary_counts_every_status_and_shows_zeros():
         "non-compliant": 0,
         "unreachable": 0,
         "failed": 0,
+        "deferred": 0,
     }
     assert rep.summarize(sample_report()["hosts"]) == {
         "total": 6,
@@ -135,22 +137,28 @@ def test_summary_counts_every_status_and_shows_zeros():
         "non-compliant": 2,
         "unreachable": 1,
         "failed": 1,
+        "deferred": 0,
     }
 
 
-def test_summary_never_counts_unreachable_or_failed_hosts_as_compliant():
+def test_summary_never_counts_unreachable_failed_or_deferred_hosts_as_compliant():
     # Findings that would look compliant (an active approved product, nothing disallowed)
     # do not make a host compliant when it was not, or not fully, checked.
     clean = {
         "approved": [{"vendor": "clamav", "product": "clamav", "name": "ClamAV", "active": True}]
     }
-    hosts = [_host("a", "unreachable", **clean), _host("b", "failed", **clean)]
+    hosts = [
+        _host("a", "unreachable", **clean),
+        _host("b", "failed", **clean),
+        _host("c", "deferred", **clean, before={"compliant": True, **clean}),
+    ]
     assert rep.summarize(hosts) == {
-        "total": 2,
+        "total": 3,
         "compliant": 0,
         "non-compliant": 0,
         "unreachable": 1,
         "failed": 1,
+        "deferred": 1,
     }
 
 
@@ -411,6 +419,8 @@ def test_html_counts_are_the_report_summary(written):
     page = _html(written)
     shown = dict(re.findall(r'data-count="([a-z-]+)">(\d+)<', page))
     summary = json.loads(Path(written["json"]).read_text(encoding="utf-8"))["summary"]
+    # An audit defers nothing: its page has no "Deferred" card, its summary a 0.
+    assert summary.pop("deferred") == 0
     assert {key: int(value) for key, value in shown.items()} == summary
     assert page.count('<tbody class="host"') == summary["total"]
 

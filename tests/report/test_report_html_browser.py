@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, sync_playwright
-from report_sample import CYRILLIC_HOST, XSS_IMG, XSS_NAME, sample_report
+from report_sample import (
+    CHANGE_ID,
+    CYRILLIC_HOST,
+    CYRILLIC_PRODUCT,
+    OPERATOR,
+    XSS_IMG,
+    XSS_NAME,
+    remediation_report,
+    sample_report,
+)
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.report import write_reports
 
@@ -136,6 +145,9 @@ def test_page_renders_and_its_counts_equal_report_json(watched, report_files):
         key: int(page.locator(f'[data-count="{key}"]').inner_text())
         for key in ("total", "compliant", "non-compliant", "unreachable", "failed")
     }
+    # An audit defers nothing: "deferred" is 0 in report.json and not shown on the page.
+    assert summary.pop("deferred") == 0
+    assert page.locator('[data-count="deferred"]').count() == 0
     assert shown == summary
     assert page.locator(".chart .count").all_text_contents() == [
         str(summary[s]) for s in ("compliant", "non-compliant", "unreachable", "failed")
@@ -316,4 +328,176 @@ def test_printing_drops_the_controls_and_opens_every_host(watched, tmp_path):
     assert len(opened) == 4 and all(opened)
     # Afterwards the page is as the reader left it.
     assert page.locator("details[open]").count() == 0
+    watched.assert_clean()
+
+
+# --- the remediation report ----------------------------------------------------------
+
+STATUS_KEYS = ("total", "compliant", "non-compliant", "unreachable", "failed", "deferred")
+
+
+@pytest.fixture(scope="module")
+def remediation_files(tmp_path_factory):
+    return write_reports(remediation_report(), tmp_path_factory.mktemp("remediation"))
+
+
+@pytest.fixture(scope="module")
+def dry_run_files(tmp_path_factory):
+    return write_reports(remediation_report(check_mode=True), tmp_path_factory.mktemp("dry-run"))
+
+
+@pytest.fixture
+def open_report(browser):
+    """Opens a report file in a fresh, watched page; closes every page afterwards."""
+    contexts = []
+
+    def open_(paths: dict, **options) -> Watched:
+        context = browser.new_context(viewport={"width": 1366, "height": 900}, **options)
+        contexts.append(context)
+        watched = Watched(context.new_page())
+        watched.page.goto(Path(paths["html"]).as_uri())
+        return watched
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.mark.parametrize("dry", [False, True], ids=["real-run", "dry-run"])
+def test_remediation_page_renders_clean_and_its_counts_equal_report_json(
+    open_report, remediation_files, dry_run_files, dry
+):
+    paths = dry_run_files if dry else remediation_files
+    watched = open_report(paths)
+    page = watched.page
+    summary = json.loads(Path(paths["json"]).read_text(encoding="utf-8"))["summary"]
+    assert page.locator("h1").inner_text() == "avshift remediation report"
+    shown = {key: int(page.locator(f'[data-count="{key}"]').inner_text()) for key in STATUS_KEYS}
+    assert shown == summary
+    assert page.locator(".chart .count").all_text_contents() == [
+        str(summary[s]) for s in STATUS_KEYS[1:]
+    ]
+    assert len(watched.visible_hosts()) == summary["total"] == 8
+    assert watched.shown() == "Showing 8 of 8 hosts"
+    # Used the way a person would: every host open, filtered, sorted, printed, dark.
+    page.get_by_role("button", name="Expand all").click()
+    page.fill("#filter-text", "kaspersky")
+    _header(page, "Reboot").get_by_role("button").click()
+    page.emulate_media(media="print")
+    page.emulate_media(media="screen", color_scheme="dark")
+    page.reload()
+    assert page.locator("section.change").is_visible()
+    watched.assert_clean()
+
+
+def test_the_change_panel_shows_the_change_and_no_dry_run_banner(open_report, remediation_files):
+    watched = open_report(remediation_files)
+    page = watched.page
+    panel = page.locator("section.change")
+    assert panel.locator(".change-id").inner_text() == CHANGE_ID
+    text = panel.inner_text()
+    assert OPERATOR in text
+    assert "2026-12-01 22:00:00 +0100 to 2026-12-02 04:00:00 +0100 (6 h 0 min)" in " ".join(
+        text.split()
+    )
+    assert "1,5,25%" in text and "10%" in text and "if required" in text
+    assert page.get_by_text("DRY RUN", exact=False).count() == 0
+    assert page.locator(".dry-run").count() == 0
+    watched.assert_clean()
+
+
+def test_the_dry_run_banner_shows_in_check_mode(open_report, dry_run_files):
+    watched = open_report(dry_run_files)
+    page = watched.page
+    banner = page.locator("section.change .dry-run")
+    assert banner.is_visible()
+    assert banner.locator("strong").inner_text() == "DRY RUN: nothing was changed"
+    assert page.locator("section.change .change-id").inner_text() == CHANGE_ID
+    # It is the first thing in the panel, above the change's details.
+    assert banner.bounding_box()["y"] < page.locator("section.change dl").bounding_box()["y"]
+    host = page.locator("tbody.host", has_text="db-02")
+    host.locator("summary").click()
+    assert host.get_by_text("Plan (dry run: not carried out)").is_visible()
+    assert host.get_by_text("Dry run: not scanned after").is_visible()
+    watched.assert_clean()
+
+
+def test_the_deferred_filter_shows_only_deferred_hosts(open_report, remediation_files):
+    watched = open_report(remediation_files)
+    page = watched.page
+    option = page.locator('#filter-status option[value="deferred"]')
+    assert option.inner_text() == "Deferred (2)"
+    page.select_option("#filter-status", "deferred")
+    assert watched.visible_hosts() == ["pos-11", "pos-12"]
+    assert watched.shown() == "Showing 2 of 8 hosts"
+    badges = page.locator('tbody.host[data-status="deferred"] .badge')
+    assert badges.all_inner_texts() == ["» Deferred", "» Deferred"]
+    page.fill("#filter-text", "window closed")
+    assert watched.visible_hosts() == ["pos-11"]
+    page.select_option("#filter-status", "")
+    page.fill("#filter-text", "")
+    assert len(watched.visible_hosts()) == 8
+    watched.assert_clean()
+
+
+def test_sorting_by_status_puts_deferred_between_failed_and_compliant(
+    open_report, remediation_files
+):
+    watched = open_report(remediation_files)
+    page = watched.page
+    _header(page, "Status").get_by_role("button").click()
+    statuses = [
+        page.locator("tbody.host", has=page.get_by_text(h, exact=True)).get_attribute("data-status")
+        for h in watched.visible_hosts()
+    ]
+    assert statuses == [
+        "non-compliant",
+        "failed",
+        "unreachable",
+        "deferred",
+        "deferred",
+        "compliant",
+        "compliant",
+        "compliant",
+    ]
+    # Pending reboots first: they are the ones somebody has to act on.
+    _header(page, "Reboot").get_by_role("button").click()
+    assert watched.visible_hosts()[0] == CYRILLIC_HOST
+    watched.assert_clean()
+
+
+def test_a_remediated_host_shows_plan_timeline_and_before_after_side_by_side(
+    open_report, remediation_files
+):
+    watched = open_report(remediation_files)
+    page = watched.page
+    host = page.locator("tbody.host", has_text=CYRILLIC_HOST)
+    summary = host.locator("summary")
+    assert "non-compliant → compliant" in summary.inner_text()
+    assert "reboot pending" in summary.inner_text()
+    plan = host.locator(".g-plan")
+    assert not plan.is_visible()
+    summary.click()
+    assert plan.is_visible()
+    assert plan.get_by_text(CYRILLIC_PRODUCT, exact=True).first.is_visible()
+    assert plan.get_by_text("after the removal").is_visible()
+    assert plan.get_by_text(XSS_IMG, exact=True).is_visible()
+    assert host.locator("tr.main .reboot").inner_text() == "Pending"
+    before, after = host.locator(".verdict").all()
+    assert before.locator(".badge").inner_text() == "✗ Non-compliant"
+    assert after.locator(".badge").inner_text() == "✓ Compliant"
+    left, right = before.bounding_box(), after.bounding_box()
+    assert abs(left["y"] - right["y"]) < 1 and left["x"] + left["width"] <= right["x"]
+    timeline = host.locator("ol.timeline")
+    events = timeline.locator("li:not(.day) .event").all_inner_texts()
+    assert events == ["Planned", "Removed", "Removed", "Verified", "Reboot"]
+    assert timeline.locator("li.day").all_inner_texts() == [
+        "2026-12-01 (+0100)",
+        "2026-12-02 (+0100)",
+    ]
+    assert timeline.get_by_text(XSS_NAME, exact=True).is_visible()
+    # Markup in plan and action data stays text: nothing injected runs or loads.
+    assert page.locator("script").count() == 1
+    assert page.locator("img").count() == 0
+    assert page.evaluate("() => document.querySelectorAll('[onerror]').length") == 0
     watched.assert_clean()

@@ -1,0 +1,473 @@
+"""Remediation reports, deferred hosts and SHA256SUMS, read back the way consumers read them."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from report_sample import (
+    BATCH_FAILED,
+    CHANGE_ID,
+    CYRILLIC_HOST,
+    CYRILLIC_PRODUCT,
+    KES_CODE,
+    OPERATOR,
+    REPLACEMENT_FAILED,
+    WINDOW,
+    WINDOW_CLOSED,
+    XSS_IMG,
+    XSS_NAME,
+    remediation_report,
+    sample_report,
+)
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils import report as rep
+from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import InputError
+
+REPORT_FILES = ["report.json", "report.csv", "report.html", "report.junit.xml"]
+FAILED_HOST = "=cmd|' /C calc'!A0"
+
+
+@pytest.fixture
+def written(tmp_path):
+    return rep.write_reports(remediation_report(), tmp_path / "remediation")
+
+
+@pytest.fixture
+def dry_run(tmp_path):
+    return rep.write_reports(remediation_report(check_mode=True), tmp_path / "dry-run")
+
+
+def _rows(paths: dict) -> dict[str, dict]:
+    with open(paths["csv"], encoding="utf-8-sig", newline="") as handle:
+        return {row["host"]: row for row in csv.DictReader(handle)}
+
+
+def _header(paths: dict) -> list[str]:
+    with open(paths["csv"], encoding="utf-8-sig", newline="") as handle:
+        return next(csv.reader(handle))
+
+
+def _cases(paths: dict) -> dict[str, ET.Element]:
+    return {c.get("name"): c for c in ET.parse(paths["junit"]).getroot().iter("testcase")}
+
+
+def _html(paths: dict) -> str:
+    return Path(paths["html"]).read_text(encoding="utf-8")
+
+
+def _sha256sum() -> str:
+    binary = shutil.which("sha256sum")
+    if binary is None:
+        pytest.fail("sha256sum (coreutils) is missing: the evidence check needs it", pytrace=False)
+    return binary
+
+
+# --- summary and JSON ----------------------------------------------------------------
+
+
+def test_the_remediation_sample_has_every_status_and_deferred_is_counted():
+    report = remediation_report()
+    assert report["summary"] == {
+        "total": 8,
+        "compliant": 3,
+        "non-compliant": 1,
+        "unreachable": 1,
+        "failed": 1,
+        "deferred": 2,
+    }
+    assert tuple(report["summary"])[1:] == rep.STATUSES
+
+
+def test_remediation_json_round_trips_with_every_key_the_callback_writes(written):
+    raw = Path(written["json"]).read_bytes()
+    loaded = json.loads(raw.decode("utf-8"))
+    assert loaded == remediation_report()
+    run = loaded["run"]
+    assert {k: run[k] for k in rep._CHANGE_RUN_KEYS} == {
+        "change_id": CHANGE_ID,
+        "operator": OPERATOR,
+        "window": WINDOW,
+        "batch": "1,5,25%",
+        "max_fail_percentage": 10,
+        "reboot_policy": "if_required",
+    }
+    for host in loaded["hosts"]:
+        assert set(rep._REMEDIATION_HOST_KEYS) <= set(host)
+    assert OPERATOR.encode("utf-8") in raw and b"\\u04" not in raw
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "where"),
+    [
+        ("plan", ["install clamav"], r"hosts\[1\]\.plan"),
+        ("plan", {"remove": "kesl"}, r"hosts\[1\]\.plan\.remove"),
+        ("plan", {"remove": [{"packages": "kesl"}]}, r"hosts\[1\]\.plan\.remove\[0\]\.packages"),
+        ("plan", {"remove": [{"windows": ["{X}"]}]}, r"hosts\[1\]\.plan\.remove\[0\]\.windows"),
+        ("actions", {"event": "plan"}, r"hosts\[1\]\.actions"),
+        ("actions", ["plan"], r"hosts\[1\]\.actions"),
+        ("before", "non-compliant", r"hosts\[1\]\.before"),
+        ("after", {"compliant": True, "approved": "ClamAV"}, r"hosts\[1\]\.after\.approved"),
+        ("reboot", True, r"hosts\[1\]\.reboot"),
+    ],
+)
+def test_a_malformed_remediation_field_is_refused_and_nothing_is_written(
+    tmp_path, field, value, where
+):
+    report = remediation_report()
+    report["hosts"][1][field] = value
+    with pytest.raises(InputError, match=where):
+        rep.write_reports(report, tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+# --- SHA256SUMS ----------------------------------------------------------------------
+
+
+def test_sha256sums_lists_every_report_file_in_sha256sum_format(written):
+    directory = Path(written["sha256"]).parent
+    text = Path(written["sha256"]).read_text(encoding="ascii")
+    lines = text.splitlines()
+    assert text.endswith("\n")
+    assert [line.split("  ", 1)[1] for line in lines] == REPORT_FILES
+    for line in lines:
+        digest, name = re.fullmatch(r"([0-9a-f]{64})  (\S+)", line).groups()
+        assert digest == hashlib.sha256((directory / name).read_bytes()).hexdigest()
+    assert sorted(os.listdir(directory)) == sorted([*REPORT_FILES, "SHA256SUMS"])
+
+
+@pytest.mark.parametrize("kind", ["audit", "remediation"])
+def test_sha256sum_c_passes_in_the_report_directory(tmp_path, kind):
+    report = sample_report() if kind == "audit" else remediation_report()
+    paths = rep.write_reports(report, tmp_path)
+    done = subprocess.run(
+        [_sha256sum(), "-c", "--strict", "SHA256SUMS"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == [f"{name}: OK" for name in REPORT_FILES]
+    assert paths["sha256"] == str(tmp_path / "SHA256SUMS")
+
+
+def test_sha256sum_c_catches_a_report_file_changed_afterwards(written):
+    directory = Path(written["sha256"]).parent
+    csv_path = Path(written["csv"])
+    csv_path.write_bytes(csv_path.read_bytes().replace(b"compliant", b"COMPLIANT", 1))
+    done = subprocess.run(
+        [_sha256sum(), "-c", "SHA256SUMS"],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "report.csv: FAILED" in done.stdout
+    assert "report.json: OK" in done.stdout
+
+
+def test_sha256sums_is_written_last_and_atomically(tmp_path, monkeypatch):
+    order = []
+    real_write = rep._write_atomic
+
+    def write(path, data):
+        order.append(path.name)
+        real_write(path, data)
+
+    monkeypatch.setattr(rep, "_write_atomic", write)
+    rep.write_reports(remediation_report(), tmp_path)
+    assert order == [*REPORT_FILES, "SHA256SUMS"]
+
+
+def test_a_run_that_stops_before_sha256sums_leaves_sums_that_no_longer_match(tmp_path, monkeypatch):
+    rep.write_reports(remediation_report(), tmp_path)
+    before = (tmp_path / "SHA256SUMS").read_bytes()
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if str(dst).endswith("SHA256SUMS"):
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(rep.os, "replace", replace)
+    changed = remediation_report()
+    changed["hosts"][0]["host"] = "renamed-01"
+    with pytest.raises(OSError, match="disk full"):
+        rep.write_reports(changed, tmp_path)
+    # The old sums are whole (no temp file beside them) and no longer vouch for the files.
+    assert (tmp_path / "SHA256SUMS").read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == sorted([*REPORT_FILES, "SHA256SUMS"])
+    done = subprocess.run(
+        [_sha256sum(), "-c", "SHA256SUMS"], cwd=tmp_path, capture_output=True, check=False
+    )
+    assert done.returncode == 1
+
+
+# --- CSV -----------------------------------------------------------------------------
+
+
+def test_remediation_csv_appends_the_change_columns_and_audit_csv_does_not(written, tmp_path):
+    assert _header(written) == [*rep.CSV_COLUMNS, *rep.REMEDIATION_CSV_COLUMNS]
+    assert rep.REMEDIATION_CSV_COLUMNS == (
+        "change_id",
+        "plan_install",
+        "plan_remove",
+        "actions",
+        "reboot",
+        "before_status",
+        "after_status",
+    )
+    audit = rep.write_reports(sample_report(), tmp_path / "audit")
+    assert _header(audit) == list(rep.CSV_COLUMNS)
+
+
+def test_remediation_csv_rows_carry_plan_actions_reboot_and_both_verdicts(written):
+    rows = _rows(written)
+    assert list(rows) == [
+        "web-01",
+        "db-02",
+        CYRILLIC_HOST,
+        "kiosk-04",
+        "'" + FAILED_HOST,
+        "app-03",
+        "pos-11",
+        "pos-12",
+    ]
+    assert {row["change_id"] for row in rows.values()} == {CHANGE_ID}
+    db = rows["db-02"]
+    assert (db["status"], db["plan_install"], db["reboot"]) == ("compliant", "clamav", "not-needed")
+    assert db["plan_remove"] == "Kaspersky Endpoint Security for Linux; Kaspersky Network Agent"
+    assert db["actions"] == (
+        "plan@2026-12-01T22:01:02+01:00; installed@2026-12-01T22:02:10+01:00; "
+        "removed@2026-12-01T22:03:00+01:00; removed@2026-12-01T22:03:40+01:00; "
+        "verified@2026-12-01T22:04:05+01:00"
+    )
+    assert (db["before_status"], db["after_status"]) == ("non-compliant", "compliant")
+    pc = rows[CYRILLIC_HOST]
+    assert pc["plan_remove"] == f"{CYRILLIC_PRODUCT}; Kaspersky Network Agent"
+    assert (pc["plan_install"], pc["reboot"]) == ("microsoft", "pending")
+    kiosk = rows["kiosk-04"]
+    assert (kiosk["before_status"], kiosk["after_status"]) == ("non-compliant", "non-compliant")
+    failed = rows["'" + FAILED_HOST]
+    assert failed["status"] == "failed" and failed["message"] == REPLACEMENT_FAILED
+    assert (failed["before_status"], failed["after_status"], failed["reboot"]) == (
+        "non-compliant",
+        "",
+        "",
+    )
+    web = rows["web-01"]
+    assert (web["plan_install"], web["plan_remove"], web["actions"]) == ("", "", "")
+    assert (web["before_status"], web["after_status"]) == ("compliant", "")
+    for name, why in (("pos-11", WINDOW_CLOSED), ("pos-12", BATCH_FAILED)):
+        row = rows[name]
+        assert (row["status"], row["message"]) == ("deferred", why)
+        assert [row[c] for c in rep.REMEDIATION_CSV_COLUMNS[1:]] == [""] * 6
+
+
+def test_remediation_csv_guards_plan_and_change_cells_against_formulas(tmp_path):
+    report = remediation_report()
+    report["run"]["change_id"] = '=HYPERLINK("x")'
+    host = report["hosts"][1]
+    host["plan"]["install"] = "+clamav"
+    host["plan"]["remove"][0]["name"] = "@SUM(1)"
+    host["actions"][0]["event"] = "-plan"
+    host["reboot"] = "=pending"
+    row = _rows(rep.write_reports(report, tmp_path))["db-02"]
+    assert row["change_id"] == '\'=HYPERLINK("x")'
+    assert row["plan_install"] == "'+clamav"
+    assert row["plan_remove"].startswith("'@SUM(1); ")
+    assert row["actions"].startswith("'-plan@")
+    assert row["reboot"] == "'=pending"
+
+
+def test_dry_run_csv_has_plans_but_nothing_done(dry_run):
+    rows = _rows(dry_run)
+    db = rows["db-02"]
+    assert db["status"] == "non-compliant"
+    assert db["plan_install"] == "clamav"
+    assert db["actions"] == "plan@2026-12-01T22:01:02+01:00"
+    assert (db["reboot"], db["after_status"]) == ("", "")
+
+
+# --- JUnit ---------------------------------------------------------------------------
+
+
+def test_junit_skips_deferred_hosts_and_counts_them(written):
+    suite = ET.parse(written["junit"]).getroot()
+    assert suite.get("name") == "avshift remediation"
+    counts = {k: suite.get(k) for k in ("tests", "failures", "errors", "skipped")}
+    assert counts == {"tests": "8", "failures": "1", "errors": "2", "skipped": "2"}
+    cases = _cases(written)
+    for name, why in (("pos-11", WINDOW_CLOSED), ("pos-12", BATCH_FAILED)):
+        assert [child.tag for child in cases[name]] == ["skipped"]
+        assert cases[name].find("skipped").get("message") == why
+
+
+def test_junit_skipped_message_has_a_default(tmp_path):
+    report = remediation_report()
+    report["hosts"][-1]["message"] = None
+    cases = _cases(rep.write_reports(report, tmp_path))
+    assert cases["pos-12"].find("skipped").get("message") == "deferred: not started"
+
+
+def test_an_audit_junit_still_skips_nothing(tmp_path):
+    suite = ET.parse(rep.write_reports(sample_report(), tmp_path)["junit"]).getroot()
+    assert suite.get("skipped") == "0"
+    assert suite.find(".//skipped") is None
+
+
+def test_junit_properties_carry_the_change(written):
+    suite = ET.parse(written["junit"]).getroot()
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["kind"] == "remediation"
+    assert props["run.change_id"] == CHANGE_ID
+    assert props["run.operator"] == OPERATOR
+    assert props["run.batch"] == "1,5,25%"
+    assert props["run.max_fail_percentage"] == "10"
+    assert props["run.reboot_policy"] == "if_required"
+    assert props["run.window.start"] == WINDOW["start"]
+    assert props["run.window.end"] == WINDOW["end"]
+
+
+def test_junit_tells_what_was_done_to_each_host(written):
+    cases = _cases(written)
+    # A host that passed keeps its record in system-out.
+    out = cases[CYRILLIC_HOST].find("system-out").text
+    assert [c.tag for c in cases[CYRILLIC_HOST]] == ["system-out"]
+    assert "before: non-compliant; after: compliant" in out
+    assert "plan: install microsoft (after-removal); remove " + CYRILLIC_PRODUCT in out
+    assert f"display_name={XSS_IMG}" in out and f"note={XSS_NAME}" in out
+    assert "2026-12-02T00:07:01+01:00 reboot state=pending reason=msiexec 3010" in out
+    assert out.splitlines()[-1] == "reboot: pending"
+    # A failure or an error carries it after its own text.
+    failure = cases["kiosk-04"].find("failure")
+    assert "Kaspersky Network Agent" in failure.get("message")
+    assert "verified compliant=false" in failure.text
+    error = cases[FAILED_HOST].find("error")
+    assert error.get("message") == REPLACEMENT_FAILED
+    assert error.text.splitlines()[0] == REPLACEMENT_FAILED
+    assert "plan: install clamav (before-removal); remove Kaspersky Endpoint" in error.text
+    # A host left alone or never reached has nothing to add.
+    assert "plan" not in "".join(cases["web-01"].itertext())
+    assert [c.tag for c in cases["app-03"]] == ["error"]
+
+
+# --- HTML ----------------------------------------------------------------------------
+
+
+def _assert_self_contained(page: str) -> None:
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1)
+    assert "default-src 'none'" in csp
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", page, re.S)
+    styles = re.findall(r"<style>(.*?)</style>", page, re.S)
+    assert len(scripts) == 1 and scripts[0][0] == "" and len(styles) == 1
+
+    def digest(text: str) -> str:
+        return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+    assert f"script-src '{digest(scripts[0][1])}'" in csp
+    assert f"style-src '{digest(styles[0])}'" in csp
+    for pattern in (
+        r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//""",
+        r"<(?:iframe|object|embed|img|link rel=.?stylesheet)\b",
+        r"@import",
+    ):
+        assert not re.search(pattern, page, re.I), pattern
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_remediation_html_stays_self_contained_and_escapes_plan_and_action_data(
+    tmp_path, check_mode
+):
+    page = _html(rep.write_reports(remediation_report(check_mode), tmp_path))
+    _assert_self_contained(page)
+    assert XSS_NAME not in page and XSS_IMG not in page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page
+    if not check_mode:
+        # Only the real run carried out the action whose data holds the <script> name.
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert CYRILLIC_PRODUCT in page and OPERATOR in page and KES_CODE in page
+
+
+def test_remediation_html_has_a_change_panel_and_no_dry_run_banner(written):
+    page = _html(written)
+    panel = re.search(r'<section class="change".*?</section>', page, re.S).group()
+    assert f'<code class="change-id">{CHANGE_ID}</code>' in panel
+    assert OPERATOR in panel
+    assert f'<time datetime="{WINDOW["start"]}">2026-12-01 22:00:00 +0100</time>' in panel
+    assert f'<time datetime="{WINDOW["end"]}">2026-12-02 04:00:00 +0100</time>' in panel
+    assert "(6 h 0 min)" in panel
+    assert '<dd data-field="batch">1,5,25%</dd>' in panel
+    assert '<dd data-field="max-fail">10%</dd>' in panel
+    assert '<dd data-field="reboot-policy">if required</dd>' in panel
+    assert "DRY RUN" not in page
+    # The change is shown once: the Run section leaves it to the panel.
+    run = re.search(r'<section class="run".*?</section>', page, re.S).group()
+    assert CHANGE_ID not in run and "Operator" not in run
+
+
+def test_dry_run_html_says_nothing_was_changed(dry_run):
+    page = _html(dry_run)
+    panel = re.search(r'<section class="change".*?</section>', page, re.S).group()
+    assert "DRY RUN: nothing was changed" in panel
+    assert page.count("DRY RUN") == 1
+    assert "Plan (dry run: not carried out)" in page
+    assert "Dry run: not scanned after" in page
+
+
+def test_change_panel_shows_missing_change_fields_as_none(tmp_path):
+    report = remediation_report()
+    for key in ("window", "batch", "max_fail_percentage"):
+        report["run"][key] = None
+    page = _html(rep.write_reports(report, tmp_path))
+    panel = re.search(r'<section class="change".*?</section>', page, re.S).group()
+    assert '<dd data-field="window"><span class="none">none</span></dd>' in panel
+    assert "all hosts at once" in panel
+    assert '<dd data-field="max-fail"><span class="none">none</span></dd>' in panel
+
+
+def test_remediation_html_shows_every_status_with_deferred(written):
+    page = _html(written)
+    shown = {k: int(v) for k, v in re.findall(r'data-count="([a-z-]+)">(\d+)<', page)}
+    assert shown == remediation_report()["summary"]
+    assert '<option value="deferred">Deferred (2)</option>' in page
+    assert page.count('<tbody class="host" data-status="deferred">') == 2
+    assert '<g class="s-deferred">' in page
+    assert '<span class="badge s-deferred"><span class="sym" aria-hidden="true">»</span>' in page
+    assert 'data-label="Reboot"' in page
+
+
+def test_status_sort_keys_put_deferred_between_failed_and_compliant():
+    rank = rep._STATUS_RANK
+    assert set(rank) == set(rep.STATUSES)
+    assert rank["failed"] < rank["deferred"] < rank["compliant"]
+    assert max(rank, key=rank.get) == "compliant"
+
+
+def test_audit_html_has_no_change_panel_reboot_column_or_empty_deferred(tmp_path):
+    page = _html(rep.write_reports(sample_report(), tmp_path))
+    assert '<section class="change"' not in page
+    assert 'data-label="Reboot"' not in page
+    # Only the stylesheet knows about deferred hosts; nothing on the page mentions them.
+    body = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    assert "deferred" not in body.lower()
+
+
+def test_an_audit_with_a_deferred_host_still_shows_it(tmp_path):
+    report = sample_report()
+    report["hosts"][3]["status"] = "deferred"
+    report["summary"] = rep.summarize(report["hosts"])
+    page = _html(rep.write_reports(report, tmp_path))
+    assert 'data-count="deferred">1<' in page
+    assert '<option value="deferred">Deferred (1)</option>' in page
