@@ -70,6 +70,7 @@ def test_audit_of_this_machine_with_clamav_running_is_compliant_exit_0(tmp_path)
         "non-compliant": 0,
         "unreachable": 0,
         "failed": 0,
+        "deferred": 0,
     }
     (host,) = report["hosts"]
     assert host["host"] == "localhost" and host["status"] == "compliant"
