@@ -1,0 +1,344 @@
+# Copyright: avshift contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Write docs/catalogue.md, the reference of the vendor catalogue, from catalogue.yml.
+
+    .venv/bin/python docs/generate_catalogue_reference.py          # rewrite docs/catalogue.md
+    .venv/bin/python docs/generate_catalogue_reference.py --check  # exit 1 when out of date
+
+The catalogue is read twice: through the engine's own loader, so that the page only
+ever describes a catalogue the engine accepts (and names products and removal steps as
+the engine does), and as YAML, for the names as written and the comments beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+# The matching rules the page states are the engine's own constants.
+from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
+    _BUCKET as BUCKET,
+)
+from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
+    _FLOATING_MIN_LITERALS as FLOATING_MIN_LITERALS,
+)
+from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
+    _SUFFIXES as SUFFIXES,
+)
+from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
+    load_catalogue,
+)
+from ansible_collections.avshift.remediation.plugins.plugin_utils.policy import load_policy
+
+REPO = Path(__file__).resolve().parents[1]
+CATALOGUE = REPO / "plugins" / "plugin_utils" / "catalogue.yml"
+POLICY = REPO / "plugins" / "plugin_utils" / "policy.yml"
+OUTPUT = REPO / "docs" / "catalogue.md"
+COMMAND = ".venv/bin/python docs/generate_catalogue_reference.py"
+
+OS_LABELS = {"linux": "Linux", "windows": "Windows"}
+# Per OS family: the catalogue keys of a product, in the order and words of the page.
+ROWS = {
+    "linux": (
+        ("packages", "Packages (dpkg, rpm)"),
+        ("services", "Services (systemd, SysV)"),
+        ("processes", "Processes"),
+        ("drivers", "Kernel modules"),
+        ("paths", "Paths"),
+        ("uninstall_properties", "Uninstall properties"),
+    ),
+    "windows": (
+        ("display_names", "Uninstall-registry display names"),
+        ("security_center", "Security Center names (besides the display names)"),
+        ("services", "Services"),
+        ("processes", "Processes (`.exe` optional)"),
+        ("drivers", "Drivers (`.sys` optional)"),
+        ("paths", "Paths and registry keys"),
+        ("uninstall_properties", "msiexec properties of a protected uninstall"),
+    ),
+}
+ACTIVE_KEYS = ("active_services", "active_processes")
+_COMMENT = re.compile(r"(?:^|\s)#\s?(?P<text>.*)$")
+
+
+class UndescribedKeyError(Exception):
+    """The catalogue holds something this page does not know how to describe."""
+
+
+def _comment(line: str) -> str | None:
+    """The comment on a YAML source line, if the '#' is outside any quotes."""
+    match = _COMMENT.search(line)
+    if match is None:
+        return None
+    before = line[: match.start()]
+    if before.count('"') % 2 or before.count("'") % 2:
+        return None
+    return match["text"].strip() or None
+
+
+def _notes(lines: list[str], key: yaml.Node, value: yaml.Node) -> list[str]:
+    """Comments written about one key: just above it, beside it and inside its value.
+
+    A comment that runs over several whole lines is one note.
+    """
+    first = key.start_mark.line
+    while first > 0 and lines[first - 1].strip().startswith("#"):
+        first -= 1
+    # A block sequence ends where the next key starts: its last item ends it here.
+    if isinstance(value, yaml.SequenceNode) and value.value and not value.flow_style:
+        last = value.value[-1].end_mark.line
+    else:
+        last = value.end_mark.line
+    notes: list[str] = []
+    continues = False
+    for line in lines[first : last + 1]:
+        comment = _comment(line)
+        whole_line = line.strip().startswith("#")
+        if comment and whole_line and continues:
+            notes[-1] = f"{notes[-1]} {comment}"
+        elif comment:
+            notes.append(comment)
+        continues = bool(comment) and whole_line
+    return notes
+
+
+def _mapping(node: yaml.Node) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    return {key.value: (key, value) for key, value in node.value}
+
+
+def _names(values) -> str:
+    return ", ".join(f"`{value}`".replace("|", "\\|") for value in values or ()) or "none"
+
+
+def _join_notes(notes: list[str]) -> str:
+    return "; ".join(notes).replace("|", "\\|")
+
+
+def _active_row(block: dict, os_family: str) -> str:
+    """What the host must show for the product to count as protecting it."""
+    parts = []
+    for key, kind, one, many in (
+        ("active_services", "services", "service", "services"),
+        ("active_processes", "processes", "process", "processes"),
+    ):
+        if key in block:
+            parts.append(f"running {one} {_names(block[key])}")
+        elif block.get(kind):
+            parts.append(f"any of its {many} running")
+    if os_family == "windows" and (block.get("display_names") or block.get("security_center")):
+        parts.append("a Security Center entry of it that is on")
+    return "; ".join(parts) or "nothing: it lists no services or processes"
+
+
+def _policy_words(vendor: str, policy) -> str:
+    if vendor in policy.disallowed:
+        return "disallowed"
+    approved = [
+        OS_LABELS[family] for family, vendors in policy.approved.items() if vendor in vendors
+    ]
+    return f"approved on {' and '.join(approved)}" if approved else "reported as other"
+
+
+def _product_section(lines, product_id, spec_node, spec, product, rank) -> list[str]:
+    step = f"removal step {rank}" if rank else "removed first: role not in the removal order"
+    out = [
+        f"### {product.name} (`{product_id}`)",
+        "",
+        f"Role: `{product.role}` ({step}).",
+        "",
+    ]
+    nodes = _mapping(spec_node)
+    for os_family, rows in ROWS.items():
+        block = spec.get(os_family)
+        if block is None:
+            continue
+        unknown = sorted(set(block) - {key for key, _ in rows} - set(ACTIVE_KEYS))
+        if unknown:
+            raise UndescribedKeyError(
+                f"{product_id}.{os_family}: keys {unknown} are not described by "
+                "docs/generate_catalogue_reference.py; add them to ROWS"
+            )
+        block_nodes = _mapping(nodes[os_family][1])
+        out += [f"| {OS_LABELS[os_family]} | Names | Notes |", "|---|---|---|"]
+        for key, label in rows:
+            if key in block:
+                notes = _join_notes(_notes(lines, *block_nodes[key]))
+                out.append(f"| {label} | {_names(block[key])} | {notes} |".replace("|  |", "| |"))
+        out += [f"| Counts as active | {_active_row(block, os_family)} | |", ""]
+    return out
+
+
+def _optional_suffixes() -> str:
+    kinds = {"services": "services", "processes": "processes", "drivers": "drivers and modules"}
+    return "; ".join(
+        f"{', '.join(f'`{suffix}`' for suffix in SUFFIXES[kind])} ({words})"
+        for kind, words in kinds.items()
+    )
+
+
+def _introduction(catalogue, products) -> list[str]:
+    per_family = {
+        family: len({(p.vendor, p.id) for p in products if p.os_family == family})
+        for family in OS_LABELS
+    }
+    return [
+        "# Vendor catalogue reference",
+        "",
+        "<!-- Generated from plugins/plugin_utils/catalogue.yml and policy.yml by",
+        f"     docs/generate_catalogue_reference.py. Do not edit; regenerate: {COMMAND} -->",
+        "",
+        "What `avshift.remediation.av_scan` recognises on a host, vendor by vendor: "
+        f"{len(catalogue.vendors)} vendors, {sum(per_family.values())} products "
+        f"({per_family['linux']} for Linux, {per_family['windows']} for Windows). "
+        "The catalogue, `plugins/plugin_utils/catalogue.yml`, is the only place these "
+        "names are written; this page is generated from it.",
+        "",
+        "## How names are matched",
+        "",
+        "- Every name compares case-insensitively. `*`, `?` and `[0-9]` are wildcards. A "
+        f"pattern has {BUCKET} literal characters before its first wildcard, or starts "
+        f"with `*` and has at least {FLOATING_MIN_LITERALS} literal characters.",
+        f"- These endings are optional: {_optional_suffixes()}. Display names compare "
+        "with their blanks folded.",
+        "- An exact name beats a pattern; among patterns, the one with the most literal "
+        "characters wins.",
+        "- A package or uninstall entry whose publisher is one of a vendor's publishers, "
+        "and that matches none of its products, is attributed to the vendor as `other`.",
+        "- Vendor paths found on a host with no software of the vendor are reported as "
+        "residue (files left behind by a removal).",
+        "- A product counts as active (an approved one must, for its host to be "
+        "compliant) when the host shows what its *Counts as active* row names.",
+        "- Notes are the catalogue's own comments; *unverified* marks names reported but "
+        "not confirmed from a primary source.",
+    ]
+
+
+def _policy_section(catalogue, policy) -> list[str]:
+    def named(vendors):
+        return ", ".join(f"{catalogue.vendors[v]} (`{v}`)" for v in vendors) or "none"
+
+    out = [
+        "",
+        "## Shipped policy",
+        "",
+        "`plugins/plugin_utils/policy.yml`, used when a run names no policy:",
+        "",
+        f"- Disallowed: {named(sorted(policy.disallowed))}",
+    ]
+    for family, vendors in policy.approved.items():
+        out.append(f"- Approved on {OS_LABELS[family]}: {named(vendors)}")
+    return out
+
+
+def _removal_section(catalogue, products) -> list[str]:
+    out = [
+        "",
+        "## Removal order",
+        "",
+        "The products found on one host are removed in this order of their role (a role "
+        "missing from the list goes first):",
+        "",
+        "| Step | Role | Products |",
+        "|---|---|---|",
+    ]
+    for step, role in enumerate(catalogue.removal_order, start=1):
+        names = sorted({p.name for p in products if p.role == role})
+        out.append(f"| {step} | `{role}` | {', '.join(names) or 'none'} |")
+    return out
+
+
+def _vendor_table(catalogue, policy) -> list[str]:
+    out = [
+        "",
+        "## Vendors",
+        "",
+        "| Vendor | Id | Shipped policy | Linux products | Windows products |",
+        "|---|---|---|---|---|",
+    ]
+    for vendor, name in catalogue.vendors.items():
+        linux, windows = (
+            sum(1 for p in catalogue.products[vendor] if p.os_family == family)
+            for family in OS_LABELS
+        )
+        words = _policy_words(vendor, policy)
+        out.append(f"| [{name}](#{vendor}) | `{vendor}` | {words} | {linux} | {windows} |")
+    return out
+
+
+def _vendor_section(catalogue, policy, lines, vendor, spec, node) -> list[str]:
+    nodes = _mapping(node)
+    publisher_notes = _notes(lines, *nodes["publishers"])
+    note = f" Note: {_join_notes(publisher_notes)}" if publisher_notes else ""
+    out = [
+        "",
+        f'<a id="{vendor}"></a>',
+        "",
+        f"## {catalogue.vendors[vendor]} (`{vendor}`)",
+        "",
+        f"Shipped policy: {_policy_words(vendor, policy)}.",
+        "",
+        f"Publishers: {_names(spec.get('publishers'))}.{note}",
+        "",
+        "Vendor paths (residue when found alone):",
+        "",
+    ]
+    for family, label in OS_LABELS.items():
+        out.append(f"- {label}: {_names((spec.get('paths') or {}).get(family))}")
+    out.append("")
+    product_nodes = _mapping(nodes["products"][1])
+    for product_id, product_spec in spec["products"].items():
+        family = next(family for family in OS_LABELS if family in product_spec)
+        product = catalogue.product(vendor, product_id, family)
+        rank = catalogue.removal_rank(product.role)
+        out += _product_section(
+            lines, product_id, product_nodes[product_id][1], product_spec, product, rank
+        )
+    return out
+
+
+def render(catalogue_path: Path = CATALOGUE, policy_path: Path = POLICY) -> str:
+    """The reference page for a catalogue and a policy, as Markdown."""
+    catalogue = load_catalogue(catalogue_path)
+    policy = load_policy(policy_path, catalogue)
+    text = Path(catalogue_path).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    data = yaml.safe_load(text)
+    vendor_nodes = _mapping(_mapping(yaml.compose(text))["vendors"][1])
+    products = [product for found in catalogue.products.values() for product in found]
+
+    out = _introduction(catalogue, products)
+    out += _policy_section(catalogue, policy)
+    out += _removal_section(catalogue, products)
+    out += _vendor_table(catalogue, policy)
+    for vendor, spec in data["vendors"].items():
+        out += _vendor_section(catalogue, policy, lines, vendor, spec, vendor_nodes[vendor][1])
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--catalogue", type=Path, default=CATALOGUE)
+    parser.add_argument("--policy", type=Path, default=POLICY)
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument(
+        "--check", action="store_true", help="only report whether the output is up to date"
+    )
+    args = parser.parse_args(argv)
+    page = render(args.catalogue, args.policy)
+    current = args.output.read_text(encoding="utf-8") if args.output.exists() else None
+    if args.check:
+        if current != page:
+            print(f"{args.output} is out of date; regenerate it with: {COMMAND}", file=sys.stderr)
+            return 1
+        return 0
+    if current != page:
+        args.output.write_text(page, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

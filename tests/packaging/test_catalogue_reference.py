@@ -1,0 +1,118 @@
+"""docs/catalogue.md is the catalogue as it is now, and says what the catalogue says."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import pytest
+import yaml
+from packaging_support import ROOT
+
+GENERATOR = ROOT / "docs" / "generate_catalogue_reference.py"
+PAGE = ROOT / "docs" / "catalogue.md"
+CATALOGUE = ROOT / "plugins" / "plugin_utils" / "catalogue.yml"
+POLICY = ROOT / "plugins" / "plugin_utils" / "policy.yml"
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("generate_catalogue_reference", GENERATOR)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_catalogue_md_is_up_to_date():
+    generator = _generator()
+    assert PAGE.read_text(encoding="utf-8") == generator.render(), (
+        "docs/catalogue.md differs from plugins/plugin_utils/catalogue.yml; regenerate it "
+        f"with: {generator.COMMAND}"
+    )
+
+
+def test_check_option_fails_on_a_stale_page_and_names_the_command(tmp_path):
+    stale = tmp_path / "catalogue.md"
+    stale.write_text(PAGE.read_text(encoding="utf-8").replace("`kesl-gui`", "`kesl-old`"))
+    argv = [sys.executable, str(GENERATOR), "--check"]
+    fresh = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert fresh.returncode == 0, fresh.stderr
+    done = subprocess.run(
+        [*argv, "--output", str(stale)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert "docs/generate_catalogue_reference.py" in done.stderr
+    assert "kesl-old" in stale.read_text(encoding="utf-8"), "--check must not rewrite the page"
+
+
+def test_every_name_the_catalogue_lists_is_on_the_page():
+    page = PAGE.read_text(encoding="utf-8")
+    data = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
+    missing = []
+    for vendor_id, vendor in data["vendors"].items():
+        names = [vendor_id, vendor["name"], *vendor.get("publishers", [])]
+        for paths in (vendor.get("paths") or {}).values():
+            names += paths
+        for product_id, product in vendor["products"].items():
+            names += [product_id, product["name"]]
+            for family in ("linux", "windows"):
+                for values in (product.get(family) or {}).values():
+                    names += values
+        missing += [name for name in names if f"`{name}`" not in page and name not in page]
+    assert missing == []
+
+
+def test_page_follows_a_changed_catalogue(tmp_path):
+    """A new service, a new product and a note in the catalogue all reach the page."""
+    generator = _generator()
+    text = CATALOGUE.read_text(encoding="utf-8")
+    changed = text.replace(
+        "          services: [kesl, kesl-supervisor]\n",
+        "          services: [kesl, kesl-supervisor, kesl-new]  # seen on 12.2 (unverified)\n",
+    ).replace(
+        "      kav4ws:\n",
+        "      kesl_edr:\n"
+        "        name: Kaspersky EDR for Linux\n"
+        "        role: edr-agent\n"
+        "        linux:\n"
+        "          packages: [kesl-edr]\n"
+        "      kav4ws:\n",
+    )
+    assert changed != text
+    catalogue = tmp_path / "catalogue.yml"
+    catalogue.write_text(changed, encoding="utf-8")
+    page = generator.render(catalogue, POLICY)
+    services = "| Services (systemd, SysV) | `kesl`, `kesl-supervisor`, `kesl-new` |"
+    assert f"{services} seen on 12.2 (unverified) |" in page
+    assert "### Kaspersky EDR for Linux (`kesl_edr`)" in page
+    assert "Role: `edr-agent` (removal step 2)." in page
+    assert "Kaspersky EDR for Linux" in page.split("## Removal order")[1].split("## Vendors")[0]
+
+
+def test_active_row_shows_what_makes_an_approved_product_active():
+    page = PAGE.read_text(encoding="utf-8")
+    clamav = page.split("### ClamAV (`clamav_linux`)")[1]
+    active = next(line for line in clamav.splitlines() if line.startswith("| Counts as active"))
+    # freshclam running protects nothing: only the daemon counts.
+    assert "running service `clamav-daemon`, `clamd`, `clamd@scan`" in active
+    assert "running process `clamd`" in active
+    assert "freshclam" not in active
+
+
+def test_generator_describes_every_key_the_engine_accepts():
+    from ansible_collections.avshift.remediation.plugins.plugin_utils import catalogue
+
+    generator = _generator()
+    for family, rows in generator.ROWS.items():
+        described = {key for key, _ in rows} | set(generator.ACTIVE_KEYS)
+        accepted = set(catalogue._SIGNATURE_KEYS[family]) | catalogue._OTHER_PRODUCT_KEYS
+        assert described == accepted, family
+
+
+def test_catalogue_key_unknown_to_the_page_fails_the_generation(tmp_path, monkeypatch):
+    generator = _generator()
+    monkeypatch.setitem(
+        generator.ROWS, "linux", tuple(row for row in generator.ROWS["linux"] if row[0] != "paths")
+    )
+    with pytest.raises(generator.UndescribedKeyError, match=r"kesl\.linux: keys \['paths'\]"):
+        generator.render()
