@@ -156,6 +156,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         limit=args.limit,
         forks=args.forks,
         progress=Progress(total),
+        verbosity=args.verbose,
     )
     if outcome.report is None:
         print(
@@ -242,6 +243,7 @@ def cmd_remediate(args: argparse.Namespace) -> int:
         check=args.check,
         progress=Progress(total, remediation=True, check=args.check),
         extra_args=extra_args,
+        verbosity=args.verbose,
     )
     if outcome.report is None:
         print(
@@ -264,6 +266,16 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
     return value
+
+
+def _add_verbose(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="ansible-playbook verbosity, into the run's artifacts (-vvv for connection debug)",
+    )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -301,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--policy", metavar="FILE", help="default: the shipped policy")
     audit.add_argument("--report-dir", metavar="DIR", help="default: reports/audit-<UTC time>")
     audit.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
+    _add_verbose(audit)
     audit.set_defaults(handler=cmd_audit)
 
     remediate = commands.add_parser(
@@ -347,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="passed to ansible-playbook, e.g. -e @vault.yml for uninstall passwords",
     )
     remediate.add_argument("--vault-password-file", metavar="FILE")
+    _add_verbose(remediate)
     remediate.set_defaults(handler=cmd_remediate)
     return parser
 

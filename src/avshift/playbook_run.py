@@ -157,6 +157,7 @@ def run_playbook(
     check: bool = False,
     progress: Progress | None = None,
     extra_args: list[str] | None = None,
+    verbosity: int = 0,
 ) -> RunOutcome:
     import ansible_runner
 
@@ -181,6 +182,7 @@ def run_playbook(
                 # The venv's ansible-playbook, even when the venv is not activated.
                 "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
             },
+            verbosity=verbosity or None,
             event_handler=progress.handle if progress else None,
             quiet=True,
             suppress_env_files=True,
