@@ -156,7 +156,7 @@ def _product_section(lines, product_id, spec_node, spec, product, rank) -> list[
         block = spec.get(os_family)
         if block is None:
             continue
-        unknown = sorted(set(block) - {key for key, _ in rows} - set(ACTIVE_KEYS))
+        unknown = sorted(set(block) - {key for key, _label in rows} - set(ACTIVE_KEYS))
         if unknown:
             raise UndescribedKeyError(
                 f"{product_id}.{os_family}: keys {unknown} are not described by "
