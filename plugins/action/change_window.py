@@ -31,6 +31,9 @@ ARGUMENT_SPEC = {
     "window": {"type": "raw", "required": True},
     "change_id_pattern": {"type": "str", "default": DEFAULT_CHANGE_ID_PATTERN},
     "operator": {"type": "str"},
+    # gate: refuse or defer a batch when the window is not open; report: only say its state
+    # (e.g. before a reboot, which is skipped outside the window).
+    "mode": {"type": "str", "default": "gate", "choices": ["gate", "report"]},
     # Recorded for the change record, and validated like the CLI does.
     "batch": {"type": "raw"},
     "max_fail_percentage": {"type": "raw"},
@@ -89,7 +92,7 @@ class ActionModule(ActionBase):
             max_fail_percentage=max_fail,
             reboot_policy=reboot,
         )
-        if state == "open" or self._task.check_mode:
+        if state == "open" or self._task.check_mode or args["mode"] == "report":
             # A dry run is how a change is prepared, usually before its window opens.
             return result
         if first_batch:

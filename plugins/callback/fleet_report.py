@@ -75,7 +75,9 @@ class CallbackModule(CallbackBase):
         self._check_mode = False
         self._first_scans = {}  # host -> first av_scan result (remediation: "before")
         self._scans = {}  # host -> last av_scan result
-        self._problems = {}  # host -> (status, message)
+        self._problems = {}  # host -> (status, message): unreachable or not started
+        self._failures = {}  # host -> message of its last failed task
+        self._failed_hosts = set()  # hosts the play counted as failed (rescued ones are not)
         self._actions = {}  # host -> evidence events, in order
         self._change = None  # the first change_window result
         self._play_hosts = []  # every host of the play, all batches
@@ -130,9 +132,11 @@ class CallbackModule(CallbackBase):
         elif action in SCAN_ACTIONS:
             # An ignored scan failure still means the host was not read.
             self._scans.pop(host, None)
-            self._problems.setdefault(host, ("failed", self._message(result)))
+            self._failures[host] = self._message(result)
         elif not ignore_errors:
-            self._problems.setdefault(host, ("failed", self._message(result)))
+            # The last failure is the one that ended the host (a rescue's own message,
+            # such as "left protected by ...", comes after the failure it handled).
+            self._failures[host] = self._message(result)
 
     def v2_runner_on_unreachable(self, result):
         self._problems[result._host.get_name()] = ("unreachable", self._message(result))
@@ -140,6 +144,8 @@ class CallbackModule(CallbackBase):
     def _host_entry(self, host):
         scan = self._scans.get(host)
         problem = self._problems.get(host)
+        if problem is None and host in self._failed_hosts:
+            problem = ("failed", self._failures.get(host) or "failed")
         entry = {
             "host": host,
             "status": None,
@@ -195,8 +201,16 @@ class CallbackModule(CallbackBase):
         return os.path.join("reports", f"{self._kind}-{stamp}")
 
     def v2_playbook_on_stats(self, stats):
+        # A failure that a rescue handled is not a failed host; an ignored scan failure is.
+        self._failed_hosts = {host for host, count in stats.failures.items() if count} | {
+            host for host in self._failures if host not in self._scans
+        }
         hosts = sorted(
-            set(stats.processed) | set(self._scans) | set(self._problems) | set(self._play_hosts)
+            set(stats.processed)
+            | set(self._scans)
+            | set(self._problems)
+            | set(self._failures)
+            | set(self._play_hosts)
         )
         entries = [self._host_entry(host) for host in hosts]
         policy = next((scan.get("policy") for scan in self._scans.values()), None)

@@ -33,6 +33,14 @@ options:
   operator:
     description: Who runs the change; defaults to the AWX/AAP user, else the controller user.
     type: str
+  mode:
+    description:
+      - C(gate) refuses the first batch and defers later ones when the window is not open.
+      - C(report) only reports RV(window_state), e.g. before a reboot that must be skipped
+        outside the window.
+    type: str
+    default: gate
+    choices: [gate, report]
   batch:
     description: The play's C(serial) (e.g. C(1,5,25%)), validated and recorded.
     type: raw

@@ -79,8 +79,11 @@ def check_change_id(change_id: object, pattern: str = DEFAULT_CHANGE_ID_PATTERN)
 
 
 def parse_batch(spec: object) -> list[int | str]:
-    """An Ansible `serial` value: "5", "10%" or a ramp such as "1,5,25%"."""
-    items = [part.strip() for part in str(spec).split(",")] if spec is not None else []
+    """An Ansible `serial` value: "5", "10%", a ramp such as "1,5,25%", or its list form."""
+    if isinstance(spec, list | tuple):
+        items = [str(part).strip() for part in spec]
+    else:
+        items = [part.strip() for part in str(spec).split(",")] if spec is not None else []
     if not items or not all(_BATCH_ITEM.match(item) for item in items):
         raise ChangeRefused(
             "batch", None, f"expected counts or percentages such as 1,5,25%, got {show(spec)}"

@@ -62,7 +62,7 @@ def load_policy(
     except OSError as exc:
         raise PolicyError(path, None, f"cannot read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
+        data = yaml.load(raw.decode("utf-8"), Loader=_StrictLoader)  # a SafeLoader
     except UnicodeDecodeError:
         raise PolicyError(path, None, "not UTF-8 text") from None
     except yaml.MarkedYAMLError as exc:
@@ -72,6 +72,22 @@ def load_policy(
     except yaml.YAMLError as exc:
         raise PolicyError(path, None, f"invalid YAML: {exc}") from None
     return _validate(data, path, hashlib.sha256(raw).hexdigest(), catalogue)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice: YAML would keep only the last silently,
+    and a policy whose second `disallowed_vendors: []` wins disallows nothing."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _unknown_vendor(vendor: object, known: list[str]) -> str:
@@ -86,7 +102,10 @@ def _unknown_vendor(vendor: object, known: list[str]) -> str:
 def _vendor_list(value: object, source: str, key: str, known: list[str]) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise PolicyError(
-            source, key, f"expected a list of vendor ids, got {describe_type(value)} {show(value)}"
+            source,
+            key,
+            f"expected a list of vendor ids, got {describe_type(value)}"
+            + ("" if value is None else f" {show(value)}"),
         )
     for position, vendor in enumerate(value):
         if vendor not in known:

@@ -99,9 +99,30 @@ def _default_report_dir(kind: str) -> Path:
 def _inventory_source(inventory: str | None) -> str:
     if inventory is None:
         return str(collection_root() / "inventories" / "local")
-    if "," not in inventory and not Path(inventory).exists():
+    if Path(inventory).exists():
+        # ansible-runner runs from a private directory: relative paths would be lost.
+        return str(Path(inventory).resolve())
+    if "," not in inventory:
         raise UsageError(f"inventory {inventory}: no such file or directory")
-    return inventory
+    return inventory  # a host list such as "web-01,web-02,"
+
+
+def _passthrough(args: argparse.Namespace) -> list[str]:
+    """-e and --vault-password-file for ansible-playbook, with paths made absolute."""
+    passed = []
+    for value in args.extra_vars or ():
+        if value.startswith("@"):
+            path = Path(value[1:])
+            if not path.is_file():
+                raise UsageError(f"extra vars file {value[1:]}: no such file")
+            value = f"@{path.resolve()}"
+        passed += ["-e", value]
+    if args.vault_password_file:
+        path = Path(args.vault_password_file)
+        if not path.is_file():
+            raise UsageError(f"vault password file {path}: no such file")
+        passed += ["--vault-password-file", str(path.resolve())]
+    return passed
 
 
 def exit_code(summary: dict) -> int:
@@ -112,6 +133,17 @@ def exit_code(summary: dict) -> int:
     if summary.get("unreachable") or summary.get("failed") or summary.get("deferred"):
         return EXIT_NOT_AUDITED
     return EXIT_OK
+
+
+def _no_report(kind: str, outcome, report_dir: Path) -> int:
+    print(
+        f"avshift: error: the {kind} playbook ended ({outcome.status}, rc={outcome.rc}) "
+        f"without a report; see {report_dir / 'artifacts'}",
+        file=sys.stderr,
+    )
+    for line in outcome.errors:
+        print(f"  {line}", file=sys.stderr)
+    return EXIT_NOT_AUDITED
 
 
 def print_summary(kind: str, report: dict, report_dir: Path, seconds: float) -> None:
@@ -141,6 +173,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             policy_module.load_policy(args.policy)  # refuse a bad policy before any host
             extravars["audit_policy"] = str(Path(args.policy).resolve())
         inventory = _inventory_source(args.inventory)
+        extra_args = _passthrough(args)
         total = count_hosts(inventory, args.limit)
     except (errors.InputError, UsageError) as exc:
         _fail(str(exc))
@@ -156,15 +189,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
         limit=args.limit,
         forks=args.forks,
         progress=Progress(total),
+        extra_args=extra_args,
         verbosity=args.verbose,
     )
     if outcome.report is None:
-        print(
-            f"avshift: error: the audit playbook ended ({outcome.status}, rc={outcome.rc}) "
-            f"without a report; see {report_dir / 'artifacts'}",
-            file=sys.stderr,
-        )
-        return EXIT_NOT_AUDITED
+        return _no_report("audit", outcome, report_dir)
     print_summary("audit", outcome.report, report_dir, time.monotonic() - started)
     return exit_code(outcome.report["summary"])
 
@@ -196,6 +225,8 @@ def print_plans(report: dict) -> None:
             steps.append(f"remove {item.get('name')}" + (f" [{packages}]" if packages else ""))
         if steps:
             steps.append(f"reboot: {plan.get('reboot_policy')}")
+        for product in plan.get("missing_passwords") or []:
+            steps.append(f"WARNING no uninstall password for {product}")
         print(f"  {host['host']:<{width}}  {'; '.join(steps) or 'nothing to do'}")
 
 
@@ -215,22 +246,20 @@ def cmd_remediate(args: argparse.Namespace) -> int:
             "remediate_reboot": change.check_reboot(args.reboot),
         }
         if args.batch is not None:
-            change.parse_batch(args.batch)
-            extravars["remediate_batch"] = args.batch
+            # serial takes a ramp such as 1,5,25% only in its list form.
+            extravars["remediate_batch"] = change.parse_batch(args.batch)
         if args.max_fail is not None:
             extravars["remediate_max_fail_percentage"] = change.check_max_fail(args.max_fail)
         if args.policy:
             policy_module.load_policy(args.policy)
             extravars["remediate_policy"] = str(Path(args.policy).resolve())
         inventory = _inventory_source(args.inventory)
+        extra_args = _passthrough(args)
         total = count_hosts(inventory, args.limit)
     except (errors.InputError, UsageError) as exc:
         _fail(str(exc))
     except Exception as exc:  # inventory plugins raise AnsibleError and friends
         _fail(f"inventory {args.inventory}: {' '.join(str(exc).split())[:300]}")
-    extra_args = [arg for value in args.extra_vars or () for arg in ("-e", value)]
-    if args.vault_password_file:
-        extra_args += ["--vault-password-file", args.vault_password_file]
     report_dir = Path(args.report_dir) if args.report_dir else _default_report_dir("remediation")
     started = time.monotonic()
     outcome = run_playbook(
@@ -246,12 +275,7 @@ def cmd_remediate(args: argparse.Namespace) -> int:
         verbosity=args.verbose,
     )
     if outcome.report is None:
-        print(
-            f"avshift: error: the remediation playbook ended ({outcome.status}, "
-            f"rc={outcome.rc}) without a report; see {report_dir / 'artifacts'}",
-            file=sys.stderr,
-        )
-        return EXIT_NOT_AUDITED
+        return _no_report("remediation", outcome, report_dir)
     if args.check:
         print_plans(outcome.report)
     print_summary("remediate", outcome.report, report_dir, time.monotonic() - started)
@@ -266,6 +290,19 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
     return value
+
+
+def _add_passthrough(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-e",
+        "--extra-vars",
+        action="append",
+        metavar="VARS",
+        help="passed to ansible-playbook, e.g. -e @vault.yml for uninstall passwords",
+    )
+    parser.add_argument(
+        "--vault-password-file", metavar="FILE", help="for encrypted inventory or vars files"
+    )
 
 
 def _add_verbose(parser: argparse.ArgumentParser) -> None:
@@ -313,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--policy", metavar="FILE", help="default: the shipped policy")
     audit.add_argument("--report-dir", metavar="DIR", help="default: reports/audit-<UTC time>")
     audit.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
+    _add_passthrough(audit)
     _add_verbose(audit)
     audit.set_defaults(handler=cmd_audit)
 
@@ -352,14 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--report-dir", metavar="DIR", help="default: reports/remediation-<UTC time>"
     )
     remediate.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
-    remediate.add_argument(
-        "-e",
-        "--extra-vars",
-        action="append",
-        metavar="VARS",
-        help="passed to ansible-playbook, e.g. -e @vault.yml for uninstall passwords",
-    )
-    remediate.add_argument("--vault-password-file", metavar="FILE")
+    _add_passthrough(remediate)
     _add_verbose(remediate)
     remediate.set_defaults(handler=cmd_remediate)
     return parser

@@ -145,6 +145,7 @@ class RunOutcome:
     status: str
     report_dir: Path
     report: dict | None
+    errors: list[str] = field(default_factory=list)  # ansible's own error lines, if any
 
 
 def run_playbook(
@@ -189,4 +190,10 @@ def run_playbook(
         )
     report_file = report_dir / "report.json"
     report = json.loads(report_file.read_text()) if report_file.is_file() else None
-    return RunOutcome(rc=runner.rc, status=runner.status, report_dir=report_dir, report=report)
+    errors = []
+    if report is None:
+        stdout = runner.stdout.read() if runner.stdout else ""
+        errors = [line.strip() for line in stdout.splitlines() if "ERROR" in line][:5]
+    return RunOutcome(
+        rc=runner.rc, status=runner.status, report_dir=report_dir, report=report, errors=errors
+    )

@@ -105,3 +105,9 @@ def test_reboot_policies():
     assert [change.check_reboot(p) for p in change.REBOOT_POLICIES] == list(change.REBOOT_POLICIES)
     with pytest.raises(change.ChangeRefused, match="never, if_required, always"):
         change.check_reboot("sometimes")
+
+
+def test_batch_ramps_in_list_form_as_ansible_serial_takes_them():
+    assert change.parse_batch([1, "10%"]) == [1, "10%"]
+    with pytest.raises(change.ChangeRefused):
+        change.parse_batch([0])
