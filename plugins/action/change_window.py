@@ -58,7 +58,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp  # no longer has any effect
         task_vars = task_vars or {}
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
         try:
             change_id = check_change_id(args["change_id"], args["change_id_pattern"])
             window = parse_window(args["window"])

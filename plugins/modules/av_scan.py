@@ -12,7 +12,7 @@ description:
     (packages or uninstall-registry entries, services, processes, drivers or kernel
     modules, vendor paths, and on Windows clients Security Center), then classifies it on
     the controller against the vendor catalogue and a policy.
-  - Read-only. Needs no O(ansible.builtin.gather_facts) and no privilege escalation; what
+  - Read-only. Needs no M(ansible.builtin.gather_facts) and no privilege escalation; what
     it could not read is listed in RV(warnings).
   - The task is an action plugin. On Linux it runs the Python collector in this file; on
     Windows (PowerShell shell) it runs C(av_scan.ps1).
@@ -44,10 +44,11 @@ attributes:
     support: none
     description: Nothing changes, so there is no diff.
   platform:
+    support: full
     platforms: [posix, windows]
     description: Linux (dpkg and/or rpm, systemd or SysV) and Windows.
 author:
-  - avshift contributors
+  - avshift maintainers (@avshift)
 """
 
 EXAMPLES = r"""
@@ -150,9 +151,7 @@ def main():
     def run_command(argv):
         return module.run_command(argv, environ_update={"LC_ALL": "C"})
 
-    inventory, warnings, errors = collect(
-        run_command, lambda name: module.get_bin_path(name), module.params["paths"]
-    )
+    inventory, warnings, errors = collect(run_command, module.get_bin_path, module.params["paths"])
     for warning in warnings:
         module.warn(warning)
     if errors:

@@ -59,10 +59,11 @@ attributes:
     support: none
     description: Changes nothing.
   platform:
+    support: full
     platforms: all
     description: Controller only.
 author:
-  - avshift contributors
+  - avshift maintainers (@avshift)
 """
 
 EXAMPLES = r"""

@@ -30,10 +30,11 @@ attributes:
     support: none
     description: Changes nothing.
   platform:
+    support: full
     platforms: all
     description: Controller only.
 author:
-  - avshift contributors
+  - avshift maintainers (@avshift)
 """
 
 EXAMPLES = r"""

@@ -162,7 +162,7 @@ class NameIndex:
         if matched is None:
             return found or _NO_PRODUCTS
         matches = list(found) if found else []
-        for _, product in sorted(matched, key=lambda item: -item[0]):
+        for _literals, product in sorted(matched, key=lambda item: -item[0]):
             if product not in matches:
                 matches.append(product)
         return matches

@@ -153,17 +153,17 @@ class _Classification:
         publishers = self.signatures.publishers
         shared_names = kind in ("services", "processes", "drivers")
         for position, entry in enumerate(entries):
-            if type(entry) is not dict:
+            if not isinstance(entry, dict):
                 raise InventoryError(
                     source, f"{kind}[{position}]", f"expected an object, got {describe_type(entry)}"
                 )
             name = entry.get(name_field)
-            if type(name) is not str or not name.strip():
+            if not isinstance(name, str) or not name.strip():
                 problem = "missing" if name is None else f"expected a name, got {show(name)}"
                 raise InventoryError(source, f"{kind}[{position}].{name_field}", problem)
             for key in optional:
                 value = entry.get(key)
-                if value is not None and type(value) is not str:
+                if value is not None and not isinstance(value, str):
                     raise InventoryError(
                         source,
                         f"{kind}[{position}].{key}",
@@ -229,7 +229,7 @@ class _Classification:
             )
         found = []
         for position, path in enumerate(paths):
-            if type(path) is not str:
+            if not isinstance(path, str):
                 raise InventoryError(
                     self.source,
                     f"paths[{position}]",
@@ -257,7 +257,7 @@ def _check_header(inventory: object, source: str) -> str:
             source, "os_family", f"expected one of {', '.join(OS_FAMILIES)}, got {show(os_family)}"
         )
     host = inventory.get("host")
-    if host is not None and type(host) is not str:
+    if host is not None and not isinstance(host, str):
         raise InventoryError(source, "host", f"expected a string, got {describe_type(host)}")
     os_info = inventory.get("os")
     if os_info is not None and not isinstance(os_info, dict):
@@ -325,6 +325,6 @@ def _unreadable(value: object, source: str) -> list[str]:
     """Parts the collector says it could not read (an optional list of kind names)."""
     if value is None:
         return []
-    if not isinstance(value, list) or not all(type(item) is str for item in value):
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise InventoryError(source, "unreadable", "expected a list of strings")
     return value
