@@ -1,0 +1,666 @@
+"""Contract tests of the install role on Windows through real Ansible and a fake WinRM host.
+
+NOT a Windows test: no PowerShell ran. ansible-playbook (the winrm connection over
+pywinrm) drives the avshift.remediation.install role with install_vendor=microsoft
+against fake_winrm.FakeWinRMHost on 127.0.0.1. FakeDefenderHost answers each module the
+role calls (setup, win_powershell, win_feature, win_service, win_tempfile, win_copy,
+win_command, win_file) with results shaped as those modules document them, computed
+from a hand-written host state (fixtures/install/) that it updates as a real run would.
+
+What these tests prove: which modules the role calls, in which order and with which
+arguments (win_feature Windows-Defender on servers that lack it and never on clients,
+WinDefend automatic and started, the Set-MpPreference script); that it reads the
+answers right (a restart after the feature fails the run, a client with another
+antivirus fails or defers before any change, Defender that stays off fails after
+install_timeout); check mode changes nothing; a second run changes nothing; the
+onboarding script reaches the host intact, runs once, is deleted, and its content never
+appears in ansible-playbook's output at -vvv. What the PowerShell scripts and the
+modules do on a real Windows host is not covered.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import ntpath
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tree_sitter
+import tree_sitter_pwsh
+from fake_winrm import ExecPayload, FakeWinRMHost, ReceivedCommand, Reply, module_reply
+from test_winrm_contract import PASSWORD, USER, write_inventory
+from windows_playbook import CALLBACK_DIR, REPO_ROOT, PlaybookRun, TaskRecord, ansible_bin
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "install"
+ROLE_FILES = REPO_ROOT / "roles" / "install" / "files"
+# As the role's file lookup sends them: the files without trailing whitespace.
+STATUS_SCRIPT = (ROLE_FILES / "defender_status.ps1").read_text(encoding="utf-8").rstrip()
+REALTIME_SCRIPT = (ROLE_FILES / "defender_realtime.ps1").read_text(encoding="utf-8").rstrip()
+MODULE_PREFIX = "ansible_collections.ansible.windows.plugins.modules."
+PAYLOAD_SEPARATOR = b"\n\0\0\0\0\n"
+TEMP = "C:\\Users\\avshift\\AppData\\Local\\Temp"
+# Hand-written; the wording Windows uses is not known here.
+DEFENDER_OFF_ERROR = "0x800106ba: the Microsoft Defender Antivirus service is not running"
+ONBOARDING_MARKER = "AVSHIFT-TENANT-SECRET-5d1f0c"
+
+
+def load_fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+@dataclass
+class Module:
+    """One module run the fake host received."""
+
+    name: str  # short module name, e.g. win_service; win_powershell:status for the scripts
+    args: dict[str, Any]
+    check_mode: bool
+
+
+class FakeDefenderHost:
+    """A Windows host for the install role: answers its modules from a fixture's state."""
+
+    def __init__(self, fixture: dict[str, Any]) -> None:
+        self.facts = fixture["facts"]
+        self.state = copy.deepcopy(fixture["host"])
+        self.modules: list[Module] = []
+        self.uploads: dict[str, bytes] = {}  # remote path -> content (put_file)
+        self.files: dict[str, bytes] = {}  # files the role left on the host
+        self.unplanned: list[str] = []
+        self._tempdirs = 0
+
+    # -- the host's state, as Defender would report it ---------------------------------
+
+    def status(self) -> tuple[dict[str, Any] | None, str | None]:
+        service = self.state["service"]
+        held_off = not self.state["server"] and bool(self.state["other_antivirus"])
+        if not service["exists"] or service["state"] != "running" or held_off:
+            return None, DEFENDER_OFF_ERROR
+        return {
+            "am_service_enabled": True,
+            "antivirus_enabled": True,
+            "real_time_protection_enabled": not self.state["realtime_monitoring_disabled"],
+            "am_running_mode": "Normal",
+        }, None
+
+    def status_object(self) -> dict[str, Any]:
+        status, error = self.status()
+        return {
+            "server": self.state["server"],
+            "feature": self.state["feature"],
+            "service": dict(self.state["service"]),
+            "status": status,
+            "status_error": error,
+            "other_antivirus": list(self.state["other_antivirus"]),
+            "mde_onboarded": self.state["mde_onboarded"],
+        }
+
+    # -- WinRM --------------------------------------------------------------------------
+
+    def __call__(self, command: ReceivedCommand) -> Reply:
+        payload = command.payload
+        if payload is None:
+            script = command.encoded_script or ""
+            if script.startswith("Remove-Item ") and TEMP in script:
+                return Reply()  # Ansible removing its own temporary directory
+            return self._unplanned(f"command {script[:80]!r}")
+        if payload.runs_module:
+            return self._module(payload)
+        if "powershell_mkdtemp.ps1" in payload.action_names:
+            name = payload.action("powershell_mkdtemp.ps1")["params"]["Name"]
+            return Reply(stdout=f"{TEMP}\\{name}\r\n".encode())
+        if "winrm_put_file.ps1" in payload.action_names:
+            path = payload.action("winrm_put_file.ps1")["params"]["Path"]
+            stream = bytes(command.stdin).split(PAYLOAD_SEPARATOR, 2)[2]
+            data = b"".join(base64.b64decode(line) for line in stream.split(b"\r\n") if line)
+            self.uploads[path] = data
+            return Reply(stdout=json.dumps({"sha1": hashlib.sha1(data).hexdigest()}).encode())
+        return self._unplanned(f"exec actions {payload.action_names}")
+
+    def _unplanned(self, what: str) -> Reply:
+        self.unplanned.append(what)
+        return Reply(stderr=f"fake: no reply planned for {what}".encode(), rc=1)
+
+    def _module(self, payload: ExecPayload) -> Reply:
+        name = payload.module_script_name.removeprefix(MODULE_PREFIX).removesuffix(".ps1")
+        args = {k: v for k, v in payload.module_args.items() if not k.startswith("_ansible_")}
+        check = bool(payload.module_args.get("_ansible_check_mode"))
+        if name == "win_powershell":
+            scripts = {
+                STATUS_SCRIPT: "win_powershell:status",
+                REALTIME_SCRIPT: "win_powershell:realtime",
+            }
+            name = scripts.get(args.get("script"), "win_powershell:unknown")
+        self.modules.append(Module(name, args, check))
+        handler = getattr(self, "_" + name.replace(":", "_"), None)
+        if handler is None:
+            self._unplanned(f"module {name}")
+            return module_reply({"failed": True, "msg": f"fake: unplanned module {name}"})
+        return module_reply(handler(args, check))
+
+    @staticmethod
+    def _powershell_result(changed: bool, output: list[Any]) -> dict[str, Any]:
+        return {
+            "changed": changed,
+            "output": output,
+            "result": {},
+            "host_out": "",
+            "host_err": "",
+            "error": [],
+            "warning": [],
+            "verbose": [],
+            "debug": [],
+            "information": [],
+        }
+
+    def _setup(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
+        return {
+            "changed": False,
+            "ansible_facts": dict(self.facts, gather_subset=args["gather_subset"]),
+        }
+
+    def _win_powershell_status(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
+        return self._powershell_result(True, [self.status_object()])
+
+    def _win_powershell_realtime(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
+        was_off = self.state["realtime_monitoring_disabled"]
+        if was_off and not check and self.state["realtime_setting_honoured"]:
+            self.state["realtime_monitoring_disabled"] = False
+        return self._powershell_result(was_off, [])
+
+    def _win_feature(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
+        assert args["name"] == "Windows-Defender"
+        missing = self.state["feature"] != "Installed"
+        reboot = missing and not check and self.state["feature_install_requires_reboot"]
+        if missing and not check:
+            self.state["feature"] = "Installed"
+            self.state["service"] = {"exists": True, "start_mode": "auto", "state": "stopped"}
+        feature_result = []
+        if missing:
+            feature_result.append(
+                {
+                    "id": 1007,
+                    "display_name": "Microsoft Defender Antivirus",
+                    "message": [],
+                    "reboot_required": reboot,
+                    "restart_needed": reboot,
+                    "skip_reason": "NotApplicable",
+                    "success": True,
+                }
+            )
+        return {
+            "changed": missing,
+            "success": True,
+            "exitcode": "Success" if missing else "NoChangeNeeded",
+            "reboot_required": reboot,
+            "feature_result": feature_result,
+        }
+
+    def _win_service(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
+        service = self.state["service"]
+        if args["name"] != "WinDefend" or not service["exists"]:
+            return {
+                "failed": True,
+                "changed": False,
+                "exists": False,
+                "msg": f"Service '{args['name']}' is not installed, need to set 'path' to "
+                "create a new service",
+            }
+        wanted = {
+            "start_mode": args["start_mode"],
+            "state": args["state"].replace("started", "running"),
+        }
+        changed = any(service[key] != value for key, value in wanted.items())
+        if not check:
+            service.update(wanted)
+        shown = service if not check else dict(service, **wanted)
+        return {"changed": changed, "exists": True, "name": "WinDefend", **shown}
+
+    def _win_tempfile(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
+        self._tempdirs += 1
+        return {"changed": True, "path": f"{TEMP}\\{args['prefix']}{self._tempdirs}"}
+
+    def _win_copy(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
+        if args["_copy_mode"] == "query":
+            return {"changed": False, "files": args["files"], "directories": [], "symlinks": []}
+        content = self.uploads[args["src"]]
+        self.files[args["dest"]] = content
+        return {
+            "changed": True,
+            "dest": args["dest"],
+            "checksum": hashlib.sha1(content).hexdigest(),
+            "operation": "file_copy",
+        }
+
+    def _win_command(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
+        script = args["argv"][-1]
+        if script not in self.files:
+            return {"failed": True, "changed": False, "rc": 2, "msg": f"{script} not found"}
+        rc = self.state["onboarding_script_rc"]
+        if rc == 0:
+            self.state["mde_onboarded"] = True
+        result = {
+            "changed": True,
+            "rc": rc,
+            "stdout": "",
+            "stderr": "",
+            "cmd": " ".join(args["argv"]),
+        }
+        if rc:
+            result.update(failed=True, msg="non-zero return code")
+        return result
+
+    def _win_file(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
+        if args.get("_diff_peek"):
+            # win_copy's --diff asks what is at the destination before copying.
+            exists = args["path"] in self.files
+            return {"changed": False, "state": "file" if exists else "absent", "rc": 0}
+        assert args["state"] == "absent"
+        prefix = args["path"].rstrip("\\") + "\\"
+        gone = [path for path in self.files if path.startswith(prefix)]
+        for path in gone:
+            del self.files[path]
+        return {"changed": True}
+
+    # -- what tests read ------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        return [module.name for module in self.modules]
+
+    def calls(self, name: str) -> list[Module]:
+        return [module for module in self.modules if module.name == name]
+
+
+def run_role(
+    workdir: Path,
+    host: FakeDefenderHost,
+    role_vars: dict[str, Any] | None = None,
+    *,
+    check: bool = False,
+    diff: bool = False,
+    verbosity: int = 0,
+) -> PlaybookRun:
+    """One ansible-playbook run of the install role against a fake host answering ``host``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    play = {
+        "name": "install",
+        "hosts": "all",
+        "gather_facts": False,
+        "tasks": [
+            {
+                "name": "install",
+                "ansible.builtin.include_role": {"name": "avshift.remediation.install"},
+                "vars": {"install_vendor": "microsoft", **(role_vars or {})},
+            }
+        ],
+    }
+    playbook = workdir / "install.yml"
+    playbook.write_text(json.dumps([play], indent=2), encoding="utf-8")
+    record_file = workdir / "results.jsonl"
+    record_file.unlink(missing_ok=True)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
+    env.update(
+        ANSIBLE_CALLBACK_PLUGINS=str(CALLBACK_DIR),
+        ANSIBLE_CALLBACKS_ENABLED="avshift_record",
+        AVSHIFT_RECORD_FILE=str(record_file),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+        ANSIBLE_LOCAL_TEMP=str(workdir / "local_tmp"),
+    )
+    with FakeWinRMHost(host, username=USER, password=PASSWORD) as fake:
+        inventory = write_inventory(workdir / "inventory.json", fake)
+        command = [ansible_bin("ansible-playbook"), "-i", str(inventory), str(playbook)]
+        if check:
+            command.append("--check")
+        if diff:
+            command.append("--diff")
+        if verbosity:
+            command.append("-" + "v" * verbosity)
+        completed = subprocess.run(
+            command, cwd=workdir, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
+    records = []
+    if record_file.exists():
+        for line in record_file.read_text(encoding="utf-8").splitlines():
+            records.append(TaskRecord(**json.loads(line)))
+    run = PlaybookRun(completed.returncode, completed.stdout, completed.stderr, records)
+    assert host.unplanned == [], run.explain(
+        f"the role sent what no fake answers: {host.unplanned}"
+    )
+    return run
+
+
+def task_name(record: TaskRecord) -> str:
+    return record.task.split(" : ", 1)[-1]
+
+
+def outcome(run: PlaybookRun) -> dict[str, Any]:
+    """The install_result fact, as the role's last task shows it."""
+    for record in run.records:
+        if task_name(record) == "Report the outcome":
+            return record.result["install_result"]
+    raise AssertionError(run.explain("the role did not report its outcome"))
+
+
+def failure(run: PlaybookRun) -> TaskRecord:
+    failed = [record for record in run.records if record.status == "failed"]
+    assert len(failed) == 1, run.explain(f"expected one failed task, got {len(failed)}")
+    assert run.returncode != 0
+    return failed[0]
+
+
+def changed_tasks(run: PlaybookRun) -> list[str]:
+    return [task_name(r) for r in run.records if r.result.get("changed") and r.status == "ok"]
+
+
+# -- Windows Server ---------------------------------------------------------------------
+
+
+def test_fake_winrm_contract_install_server_turns_defender_on(tmp_path):
+    host = FakeDefenderHost(load_fixture("server2022_defender_off.json"))
+    run = run_role(tmp_path, host)
+    assert run.returncode == 0, run.explain("the role failed")
+    assert host.names() == [
+        "setup",
+        "win_powershell:status",
+        "win_service",
+        "win_powershell:realtime",
+        "win_powershell:status",
+    ]
+    assert host.calls("setup")[0].args == {"gather_subset": ["!all", "!min", "distribution"]}
+    assert host.calls("win_service")[0].args == {
+        "name": "WinDefend",
+        "start_mode": "auto",
+        "state": "started",
+    }
+    realtime = host.calls("win_powershell:realtime")[0].args["script"]
+    assert "Set-MpPreference -DisableRealtimeMonitoring $false" in realtime
+    assert host.state["service"] == {"exists": True, "start_mode": "auto", "state": "running"}
+    assert host.state["realtime_monitoring_disabled"] is False
+    assert outcome(run) == {
+        "vendor": "microsoft",
+        "product": "Microsoft Defender Antivirus",
+        "active": True,
+        "deferred": False,
+        "check_mode": False,
+        "msg": "WinDefend runs; antivirus and real-time protection are on",
+    }
+    assert set(changed_tasks(run)) == {
+        "Defender | set the WinDefend service automatic and running",
+        "Defender | turn real-time protection on",
+    }
+
+
+def test_fake_winrm_contract_install_second_run_changes_nothing(tmp_path):
+    host = FakeDefenderHost(load_fixture("server2022_defender_off.json"))
+    first = run_role(tmp_path / "first", host)
+    assert first.returncode == 0, first.explain("the first run failed")
+    host.modules.clear()
+    second = run_role(tmp_path / "second", host)
+    assert second.returncode == 0, second.explain("the second run failed")
+    assert changed_tasks(second) == []
+    assert "win_feature" not in host.names()
+    assert outcome(second)["active"] is True
+
+
+def test_fake_winrm_contract_install_check_mode_reports_and_changes_nothing(tmp_path):
+    fixture = load_fixture("server2022_defender_off.json")
+    host = FakeDefenderHost(fixture)
+    run = run_role(tmp_path, host, check=True)
+    assert run.returncode == 0, run.explain("the role failed in check mode")
+    assert host.state == fixture["host"]
+    # Only the read-only probe runs for real; the rest is asked to pretend.
+    assert [(m.name, m.check_mode) for m in host.modules] == [
+        ("setup", True),
+        ("win_powershell:status", False),
+        ("win_service", True),
+        ("win_powershell:realtime", True),
+    ]
+    assert set(changed_tasks(run)) == {
+        "Defender | set the WinDefend service automatic and running",
+        "Defender | turn real-time protection on",
+    }
+    result = outcome(run)
+    assert result["active"] is None
+    assert result["check_mode"] is True
+
+
+def test_fake_winrm_contract_install_server_without_feature_adds_it_and_asks_for_restart(
+    tmp_path,
+):
+    host = FakeDefenderHost(load_fixture("server2019_feature_missing.json"))
+    run = run_role(tmp_path, host)
+    record = failure(run)
+    assert task_name(record) == "Defender | Windows must restart before Defender can run"
+    assert "Windows must restart before Defender Antivirus can run" in record.result["msg"]
+    assert "nothing was removed" in record.result["msg"]
+    assert host.names() == ["setup", "win_powershell:status", "win_feature"]
+    assert host.calls("win_feature")[0].args == {"name": "Windows-Defender", "state": "present"}
+    assert host.state["feature"] == "Installed"
+
+
+def test_fake_winrm_contract_install_check_mode_on_server_without_feature(tmp_path):
+    # No WinDefend exists yet: check mode reports the feature and skips the service.
+    fixture = load_fixture("server2019_feature_missing.json")
+    host = FakeDefenderHost(fixture)
+    run = run_role(tmp_path, host, check=True)
+    assert run.returncode == 0, run.explain("the role failed in check mode")
+    assert host.names() == ["setup", "win_powershell:status", "win_feature"]
+    assert host.calls("win_feature")[0].check_mode is True
+    assert host.state == fixture["host"]
+    assert changed_tasks(run) == ["Defender | add the Windows-Defender feature"]
+
+
+def test_fake_winrm_contract_install_feature_refused_fails_before_any_change(tmp_path):
+    host = FakeDefenderHost(load_fixture("server2019_feature_missing.json"))
+    run = run_role(tmp_path, host, {"install_defender_feature": False})
+    record = failure(run)
+    assert "lacks the Windows-Defender feature (Available)" in record.result["msg"]
+    assert "install_defender_feature is false" in record.result["msg"]
+    assert host.names() == ["setup", "win_powershell:status"]
+
+
+def test_fake_winrm_contract_install_defender_that_stays_off_fails_the_role(tmp_path):
+    host = FakeDefenderHost(load_fixture("server2022_tamper_protected.json"))
+    run = run_role(tmp_path, host, {"install_timeout": 1})
+    record = failure(run)
+    assert task_name(record) == "Defender | Defender Antivirus is on"
+    message = record.result["msg"]
+    assert "Defender Antivirus is not fully on" in message
+    assert "'real_time_protection_enabled': False" in message
+    # The status was read again after the attempt, until the timeout.
+    assert host.names().count("win_powershell:status") >= 2
+
+
+# -- Windows clients ----------------------------------------------------------------------
+
+
+def test_fake_winrm_contract_install_client_with_defender_on_needs_nothing(tmp_path):
+    host = FakeDefenderHost(load_fixture("win11_defender_on.json"))
+    run = run_role(tmp_path, host)
+    assert run.returncode == 0, run.explain("the role failed")
+    assert "win_feature" not in host.names()
+    assert host.calls("win_service")[0].args["name"] == "WinDefend"
+    assert changed_tasks(run) == []
+    assert outcome(run)["active"] is True
+
+
+def test_fake_winrm_contract_install_client_with_other_av_fails_before_any_change(tmp_path):
+    host = FakeDefenderHost(load_fixture("win11_kes_registered.json"))
+    run = run_role(tmp_path, host)
+    record = failure(run)
+    message = record.result["msg"]
+    assert "while Kaspersky Endpoint Security for Windows is registered" in message
+    assert "install_defender_defer_when_other_av: true" in message
+    assert host.names() == ["setup", "win_powershell:status"]
+
+
+def test_fake_winrm_contract_install_client_with_other_av_defers_when_asked(tmp_path):
+    host = FakeDefenderHost(load_fixture("win11_kes_registered.json"))
+    run = run_role(tmp_path, host, {"install_defender_defer_when_other_av": True})
+    assert run.returncode == 0, run.explain("the role failed although deferral was asked")
+    assert host.names() == ["setup", "win_powershell:status"]
+    result = outcome(run)
+    assert result["deferred"] is True
+    assert result["active"] is False
+    assert "Kaspersky Endpoint Security for Windows" in result["msg"]
+    assert changed_tasks(run) == []
+
+
+def test_fake_winrm_contract_install_defer_does_not_apply_once_the_other_av_is_gone(tmp_path):
+    # After the removal the same variable must not hide a Defender that can be turned on.
+    fixture = load_fixture("win11_kes_registered.json")
+    fixture["host"]["other_antivirus"] = []
+    host = FakeDefenderHost(fixture)
+    run = run_role(tmp_path, host, {"install_defender_defer_when_other_av": True})
+    assert run.returncode == 0, run.explain("the role failed")
+    assert host.state["service"]["state"] == "running"
+    result = outcome(run)
+    assert result["deferred"] is False
+    assert result["active"] is True
+
+
+# -- Defender for Endpoint onboarding -----------------------------------------------------
+
+
+@pytest.fixture
+def onboarding_script(tmp_path) -> Path:
+    path = tmp_path / "WindowsDefenderATPOnboardingScript.cmd"
+    path.write_bytes(
+        b"@echo off\r\n"
+        b"REM hand-written stand-in for the tenant's onboarding script\r\n"
+        b'reg add "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows Advanced Threat Protection" '
+        b"/v OnboardingInfo /t REG_SZ /d " + ONBOARDING_MARKER.encode() + b" /f\r\n"
+    )
+    return path
+
+
+def leaked(run: PlaybookRun, secret: bytes) -> list[str]:
+    """Where the script's content (or its base64 on the wire) shows in the output."""
+    haystacks = {"stdout": run.stdout, "stderr": run.stderr}
+    haystacks.update({f"record {r.task}": json.dumps(r.result) for r in run.records})
+    needles = [ONBOARDING_MARKER, base64.b64encode(secret).decode()]
+    return [where for where, text in haystacks.items() for needle in needles if needle in text]
+
+
+def test_fake_winrm_contract_install_onboarding_script_runs_once_and_never_shows(
+    tmp_path, onboarding_script
+):
+    secret = onboarding_script.read_bytes()
+    host = FakeDefenderHost(load_fixture("server2022_defender_off.json"))
+    role_vars = {"install_defender_onboarding_script": str(onboarding_script)}
+    # --diff too: win_copy then shows what it copies, unless the task is no_log.
+    run = run_role(tmp_path / "first", host, role_vars, diff=True, verbosity=3)
+    assert run.returncode == 0, run.explain("the role failed")
+    assert "<127.0.0.1> PUT" in run.stdout, "not a -vvv run: the check below would prove little"
+    assert leaked(run, secret) == []
+
+    assert host.names() == [
+        "setup",
+        "win_powershell:status",
+        "win_service",
+        "win_powershell:realtime",
+        "win_tempfile",
+        "win_copy",
+        "win_file",
+        "win_copy",
+        "win_command",
+        "win_file",
+        "win_powershell:status",
+    ]
+    # It reached the host byte for byte, ran from the private directory, and went away.
+    directory = host.calls("win_tempfile")[0]
+    assert directory.args == {"state": "directory", "prefix": "avshift-mde-"}
+    script_path = f"{TEMP}\\avshift-mde-1\\WindowsDefenderATPOnboardingScript.cmd"
+    assert list(host.uploads.values()) == [secret]
+    command = host.calls("win_command")[0].args
+    assert command == {"argv": ["cmd.exe", "/c", script_path], "stdin": "Y"}
+    assert host.calls("win_file")[0].args == {"path": script_path, "_diff_peek": True}
+    assert host.calls("win_file")[1].args == {
+        "path": ntpath.dirname(script_path),
+        "state": "absent",
+    }
+    assert host.files == {}
+    assert host.state["mde_onboarded"] is True
+
+    host.modules.clear()
+    second = run_role(tmp_path / "second", host, role_vars, diff=True, verbosity=3)
+    assert second.returncode == 0, second.explain("the second run failed")
+    assert not {"win_copy", "win_command"} & set(host.names())
+    assert changed_tasks(second) == []
+
+
+def test_fake_winrm_contract_install_failed_onboarding_shows_exit_code_not_content(
+    tmp_path, onboarding_script
+):
+    fixture = load_fixture("server2022_defender_off.json")
+    fixture["host"]["onboarding_script_rc"] = 5
+    host = FakeDefenderHost(fixture)
+    role_vars = {"install_defender_onboarding_script": str(onboarding_script)}
+    run = run_role(tmp_path, host, role_vars, diff=True, verbosity=3)
+    record = failure(run)
+    assert task_name(record) == "Onboarding | the onboarding script succeeded"
+    assert "onboarding script exited with 5" in record.result["msg"]
+    assert leaked(run, onboarding_script.read_bytes()) == []
+    # The script was still deleted from the host.
+    assert host.calls("win_file"), "the always: clean-up did not run"
+    assert host.files == {}
+
+
+# -- wrong settings fail before the host is touched ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role_vars", "expected"),
+    [
+        pytest.param(
+            {"install_defender_featur": False},
+            "unknown variable(s) install_defender_featur",
+            id="misspelt-variable",
+        ),
+        pytest.param(
+            {"install_timeout": "soon"},
+            "install_timeout",
+            id="wrong-type",
+        ),
+        pytest.param(
+            {"install_vendor": "kaspersky"},
+            "install_vendor",
+            id="vendor-not-a-choice",
+        ),
+    ],
+)
+def test_fake_winrm_contract_install_wrong_setting_fails_before_any_module(
+    tmp_path, role_vars, expected
+):
+    host = FakeDefenderHost(load_fixture("win11_defender_on.json"))
+    run = run_role(tmp_path, host, role_vars)
+    assert failure(run).result["msg"].find(expected) >= 0, run.explain("unexpected message")
+    assert host.modules == []
+
+
+def test_fake_winrm_contract_install_clamav_is_refused_on_windows(tmp_path):
+    host = FakeDefenderHost(load_fixture("win11_defender_on.json"))
+    run = run_role(tmp_path, host, {"install_vendor": "clamav"})
+    record = failure(run)
+    assert "ClamAV is the approved product for Linux hosts" in record.result["msg"]
+    assert host.names() == ["setup"]
+
+
+# -- the scripts the role sends ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["defender_status.ps1", "defender_realtime.ps1"])
+def test_install_role_powershell_parses(name):
+    # Syntax only (tree-sitter-pwsh), as tests/unit/test_powershell_syntax.py does for
+    # plugins/: no PowerShell runs here.
+    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_pwsh.language()))
+    tree = parser.parse((ROLE_FILES / name).read_bytes())
+    assert not tree.root_node.has_error
