@@ -82,6 +82,7 @@ class CallbackModule(CallbackBase):
         self._change = None  # the first change_window result
         self._play_hosts = []  # every host of the play, all batches
         self._deferred_because = None
+        self._saw_scan = False
         self._written = None
 
     def v2_playbook_on_start(self, playbook):
@@ -90,6 +91,10 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_play_start(self, play):
         self._kind = play.vars.get("avshift_run_kind", self._kind)
         self._check_mode = bool(context.CLIARGS.get("check"))
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        if (getattr(task, "resolved_action", None) or task.action) in SCAN_ACTIONS:
+            self._saw_scan = True
 
     @staticmethod
     def _message(result):
@@ -201,6 +206,10 @@ class CallbackModule(CallbackBase):
         return os.path.join("reports", f"{self._kind}-{stamp}")
 
     def v2_playbook_on_stats(self, stats):
+        if not self._saw_scan and not self._problems:
+            # A run that scanned nothing and refused nothing (a Molecule create or
+            # prepare step, another playbook) has nothing to report.
+            return
         # A failure that a rescue handled is not a failed host; an ignored scan failure is.
         self._failed_hosts = {host for host, count in stats.failures.items() if count} | {
             host for host in self._failures if host not in self._scans
@@ -213,6 +222,9 @@ class CallbackModule(CallbackBase):
             | set(self._play_hosts)
         )
         entries = [self._host_entry(host) for host in hosts]
+        for entry in entries:
+            # Proof, per host, that an audit changed nothing.
+            entry["changed"] = stats.summarize(entry["host"])["changed"]
         policy = next((scan.get("policy") for scan in self._scans.values()), None)
         inventory = context.CLIARGS.get("inventory") or ()
         run = {
