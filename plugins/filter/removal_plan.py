@@ -77,7 +77,7 @@ notes:
 seealso:
   - module: avshift.remediation.av_scan
 author:
-  - avshift contributors
+  - avshift maintainers (@avshift)
 """
 
 EXAMPLES = r"""

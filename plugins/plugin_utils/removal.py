@@ -92,7 +92,7 @@ def split_windows_command_line(command_line: str) -> list[str] | None:
         if rest and not rest[0].isspace():
             return None
     else:
-        program, _, rest = text.partition(" ")
+        program, _sep, rest = text.partition(" ")
         if not program.lower().endswith(_EXECUTABLE_SUFFIXES) and any(
             suffix + " " in text.lower() or text.lower().endswith(suffix)
             for suffix in _EXECUTABLE_SUFFIXES
@@ -239,7 +239,7 @@ def _render_properties(templates, credentials, where: str, mask: bool) -> list[s
     rendered = []
     for template in templates:
         prop = template.split("=", 1)[0]
-        fields = {name for _, name, _, _ in formatter.parse(template) if name is not None}
+        fields = {field[1] for field in formatter.parse(template) if field[1] is not None}
         unknown = fields - _PLACEHOLDERS
         if unknown:
             raise PlanError(
