@@ -165,13 +165,21 @@ def print_summary(kind: str, report: dict, report_dir: Path, seconds: float) -> 
     print(f"Reports: {report_dir.resolve()}/report.{{html,json,csv,junit.xml}}")
 
 
-def cmd_audit(args: argparse.Namespace) -> int:
+def _run_fleet(
+    args: argparse.Namespace,
+    kind: str,
+    playbook: str,
+    extravars: dict,
+    policy_var: str,
+    check: bool = False,
+) -> int:
+    """Check the policy, inventory and pass-through options before any host is touched,
+    run the playbook, print the summary and return the exit code."""
     _, errors, policy_module = _engine()
     try:
-        extravars = {}
         if args.policy:
-            policy_module.load_policy(args.policy)  # refuse a bad policy before any host
-            extravars["audit_policy"] = str(Path(args.policy).resolve())
+            policy_module.load_policy(args.policy)
+            extravars[policy_var] = str(Path(args.policy).resolve())
         inventory = _inventory_source(args.inventory)
         extra_args = _passthrough(args)
         total = count_hosts(inventory, args.limit)
@@ -179,23 +187,30 @@ def cmd_audit(args: argparse.Namespace) -> int:
         _fail(str(exc))
     except Exception as exc:  # inventory plugins raise AnsibleError and friends
         _fail(f"inventory {args.inventory}: {' '.join(str(exc).split())[:300]}")
-    report_dir = Path(args.report_dir) if args.report_dir else _default_report_dir("audit")
+    report_dir = Path(args.report_dir) if args.report_dir else _default_report_dir(kind)
     started = time.monotonic()
     outcome = run_playbook(
-        "audit.yml",
+        playbook,
         inventory,
         report_dir,
         extravars,
         limit=args.limit,
         forks=args.forks,
-        progress=Progress(total),
+        check=check,
+        progress=Progress(total, remediation=kind == "remediation", check=check),
         extra_args=extra_args,
         verbosity=args.verbose,
     )
     if outcome.report is None:
-        return _no_report("audit", outcome, report_dir)
-    print_summary("audit", outcome.report, report_dir, time.monotonic() - started)
+        return _no_report(kind, outcome, report_dir)
+    if check and kind == "remediation":
+        print_plans(outcome.report)
+    print_summary(kind, outcome.report, report_dir, time.monotonic() - started)
     return exit_code(outcome.report["summary"])
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    return _run_fleet(args, "audit", "audit.yml", {}, policy_var="audit_policy")
 
 
 def _change_engine():
@@ -231,7 +246,7 @@ def print_plans(report: dict) -> None:
 
 
 def cmd_remediate(args: argparse.Namespace) -> int:
-    _, errors, policy_module = _engine()
+    _, errors, _ = _engine()
     change = _change_engine()
     try:
         change.check_change_id(args.change_id, args.change_id_pattern)
@@ -250,36 +265,16 @@ def cmd_remediate(args: argparse.Namespace) -> int:
             extravars["remediate_batch"] = change.parse_batch(args.batch)
         if args.max_fail is not None:
             extravars["remediate_max_fail_percentage"] = change.check_max_fail(args.max_fail)
-        if args.policy:
-            policy_module.load_policy(args.policy)
-            extravars["remediate_policy"] = str(Path(args.policy).resolve())
-        inventory = _inventory_source(args.inventory)
-        extra_args = _passthrough(args)
-        total = count_hosts(inventory, args.limit)
-    except (errors.InputError, UsageError) as exc:
+    except errors.InputError as exc:
         _fail(str(exc))
-    except Exception as exc:  # inventory plugins raise AnsibleError and friends
-        _fail(f"inventory {args.inventory}: {' '.join(str(exc).split())[:300]}")
-    report_dir = Path(args.report_dir) if args.report_dir else _default_report_dir("remediation")
-    started = time.monotonic()
-    outcome = run_playbook(
+    return _run_fleet(
+        args,
+        "remediation",
         "remediate.yml",
-        inventory,
-        report_dir,
         extravars,
-        limit=args.limit,
-        forks=args.forks,
+        policy_var="remediate_policy",
         check=args.check,
-        progress=Progress(total, remediation=True, check=args.check),
-        extra_args=extra_args,
-        verbosity=args.verbose,
     )
-    if outcome.report is None:
-        return _no_report("remediation", outcome, report_dir)
-    if args.check:
-        print_plans(outcome.report)
-    print_summary("remediate", outcome.report, report_dir, time.monotonic() - started)
-    return exit_code(outcome.report["summary"])
 
 
 def _positive_int(text: str) -> int:
