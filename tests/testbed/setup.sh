@@ -253,6 +253,21 @@ build_artefact() {
     rm -rf "$target.old"
 }
 
+# Every systemd in a test host takes inotify instances from the host's per-user limit
+# (128 by default); past it, container boots hang in "initializing" ("Failed to create
+# inotify object: Too many open files"). Raised for this boot only, never lowered.
+raise_inotify_limit() {
+    local key=fs.inotify.max_user_instances wanted=1024 current
+    current="$(sysctl -n "$key")"
+    if [ "$current" -lt "$wanted" ]; then
+        if sysctl -qw "$key=$wanted"; then
+            log "$key raised from $current to $wanted for this boot"
+        else
+            log "cannot raise $key from $current: many test hosts at once may not boot"
+        fi
+    fi
+}
+
 main() {
     # Two test runs on one host (the images are host-wide) must not build the same image
     # twice at once; the second waits and then finds everything current.
@@ -263,6 +278,7 @@ main() {
     TMP_ROOT="$(mktemp -d /var/tmp/avshift-testbed.XXXXXX)"
 
     run_step "host packages" install_host_packages
+    raise_inotify_limit
     check_podman
     detect_mirrors
 
