@@ -59,6 +59,22 @@ TESTBED_SRV = "/srv/avshift-testbed"
 CLAMAV_CACHE = Path(os.environ.get("AVSHIFT_BENCH_CACHE", "/var/tmp/avshift-bench")) / "clamav"
 CLAMAV_SRV = "/srv/avshift-bench-clamav"
 CONTAINER_PREFIX = "bench-fleet-"
+# Each systemd in a container takes inotify instances, which count against the host's
+# fs.inotify.max_user_instances for root (128 by default), shared with every other
+# container on the machine; when they run out, systemd hangs in "initializing". These
+# units, which neither audit uses (console password agents, logind, D-Bus: systemctl
+# talks to systemd directly as root), are masked in the bench hosts, which leaves 2
+# instances per host (measured).
+MASKED_UNITS = (
+    "systemd-ask-password-console.path",
+    "systemd-ask-password-wall.path",
+    "systemd-logind.service",
+    "dbus.socket",
+    "dbus.service",
+)
+INOTIFY_PER_HOST = 2
+# Left free for other people's containers and tools on the machine.
+INOTIFY_RESERVE = 32
 
 PLAYBOOKS = {"audit": AUDIT_PLAYBOOK, "baseline": BASELINE_PLAYBOOK}
 SCAN_ACTIONS = frozenset(("avshift.remediation.av_scan", "av_scan"))
@@ -104,20 +120,46 @@ def podman_env() -> dict:
 
 
 def podman(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        ["podman", *args],
-        env=podman_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            ["podman", *args],
+            env=podman_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise BenchmarkError(f"podman {' '.join(args[:3])} ... took over {timeout} s") from None
     if check and result.returncode != 0:
         raise BenchmarkError(
             f"podman {' '.join(args[:3])} ... failed ({result.returncode}): "
             f"{(result.stderr or result.stdout).strip()[-800:]}"
         )
     return result
+
+
+def inotify_instances() -> tuple[int, int]:
+    """(instances root holds now, root's limit)."""
+    limit = int(Path("/proc/sys/fs/inotify/max_user_instances").read_text())
+    used = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.stat(entry.path).st_uid != 0:
+                continue
+            for fd in os.scandir(f"{entry.path}/fd"):
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd.path) == "anon_inode:inotify":
+                        used += 1
+        except OSError:
+            continue
+    return used, limit
+
+
+class FleetTooLarge(Exception):
+    """This machine cannot boot that many more systemd hosts without starving others."""
 
 
 def load_1min() -> float:
@@ -404,6 +446,14 @@ class Fleet:
         new = list(range(len(self.names), size))
         if not new:
             return
+        used, limit = inotify_instances()
+        needed = len(new) * INOTIFY_PER_HOST
+        if used + needed > limit - INOTIFY_RESERVE:
+            raise FleetTooLarge(
+                f"{size} hosts need {needed} more inotify instances; root holds {used} of "
+                f"fs.inotify.max_user_instances = {limit}, and {INOTIFY_RESERVE} stay free for "
+                "others (raise the limit with sysctl to run this size)"
+            )
         started = time.monotonic()
         if self.clamav and any(not self.kaspersky(i) for i in new):
             ensure_clamav_packages(self.log)
@@ -413,6 +463,8 @@ class Fleet:
             volumes = ["-v", f"{TESTBED_OUT}:{TESTBED_SRV}:ro"]
             if self.clamav:
                 volumes += ["-v", f"{CLAMAV_CACHE}:{CLAMAV_SRV}:ro"]
+            for unit in MASKED_UNITS:
+                volumes += ["-v", f"/dev/null:/etc/systemd/system/{unit}:ro"]
             started_id = podman(
                 "run",
                 "-d",
@@ -443,14 +495,34 @@ class Fleet:
         name = self.name(index)
         deadline = time.monotonic() + 180
         while True:
+            # Polled: "--wait" never returns when a boot hangs.
             state = podman(
-                "exec", name, "systemctl", "is-system-running", "--wait", check=False
+                "exec", name, "systemctl", "is-system-running", check=False, timeout=60
             ).stdout.strip()
             if state in ("running", "degraded"):
                 break
             if time.monotonic() > deadline:
-                raise BenchmarkError(f"{name}: systemd did not finish booting ({state!r})")
-            time.sleep(0.5)
+                journal = (
+                    podman(
+                        "exec",
+                        name,
+                        "journalctl",
+                        "-b",
+                        "-p",
+                        "warning",
+                        "--no-pager",
+                        "-q",
+                        check=False,
+                        timeout=60,
+                    )
+                    .stdout.strip()
+                    .splitlines()
+                )
+                raise BenchmarkError(
+                    f"{name}: systemd did not finish booting in 180 s ({state!r}); "
+                    "its journal's last warnings:\n    " + "\n    ".join(journal[-8:])
+                )
+            time.sleep(1)
         if self.kaspersky(index):
             # The scenarios' way (molecule/_shared/tasks/testbed_repositories.yml): the
             # test bed's flat apt repository, mounted read-only; apt installs the doubles,
@@ -804,10 +876,17 @@ def run(args, log=None, load_record: dict | None = None) -> dict:
     started = time.monotonic()
     bench = Bench(args, log)
     results = []
+    skipped_sizes = None
     try:
         with Fleet(args.clamav, log) as fleet:
             for position, size in enumerate(sizes):
-                fleet.grow(size)
+                try:
+                    fleet.grow(size)
+                except FleetTooLarge as exc:
+                    skipped = [n for n in sizes if n >= size]
+                    log(f"N={size}: not run ({exc}); skipped sizes {skipped}")
+                    skipped_sizes = {"sizes": skipped, "reason": str(exc)}
+                    break
                 inventory = bench.inventory([fleet.name(i) for i in range(size)])
                 bench.cgroup_files = fleet.cgroup_files(size)
                 if not bench.cgroup_files:
@@ -855,9 +934,14 @@ def run(args, log=None, load_record: dict | None = None) -> dict:
                     {kind: _trim(pair[kind]) for kind in PLAYBOOKS} for pair in pairs
                 ]
                 results.append(summary)
+                if args.partial:
+                    args.partial.write_text(json.dumps(results, indent=2) + "\n")
     finally:
         bench.close()
-    goal_size = 20 if 20 in sizes else max(sizes)
+    if not results:
+        raise BenchmarkError(f"no fleet size could run: {skipped_sizes}")
+    done = [s["hosts"] for s in results]
+    goal_size = 20 if 20 in done else max(done)
     at_goal = next(s for s in results if s["hosts"] == goal_size)
     return {
         "started": started_at.isoformat(timespec="seconds"),
@@ -877,6 +961,7 @@ def run(args, log=None, load_record: dict | None = None) -> dict:
         "load": load_record,
         "machine": machine(),
         "sizes": results,
+        "skipped": skipped_sizes,
         "scaling": scaling(results),
         "goal": {
             "hosts": goal_size,
@@ -939,6 +1024,9 @@ def parser() -> argparse.ArgumentParser:
     )
     parse.add_argument("--wait-minutes", type=float, default=30)
     parse.add_argument("--json", type=Path, help="also write the figures here")
+    parse.add_argument(
+        "--partial", type=Path, help="write the sizes done so far here after each size"
+    )
     return parse
 
 

@@ -1,4 +1,4 @@
-"""Every benchmark in one command: classifier throughput, then the fleet audit.
+"""Every benchmark in one command: classifier, Linux collector, then the fleet audit.
 
     .venv/bin/python bench/run.py [--hosts 5,10,20,40] [--pairs 3] [--pairs-largest 3]
 
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import classify_throughput
+import collector_time
 import fleet_audit
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -39,6 +40,7 @@ def _runs(value) -> str:
 
 def markdown(figures: dict) -> str:
     fleet, classify = figures["fleet_audit"], figures["classify_throughput"]
+    collector = figures["collector_time"]
     machine, settings = fleet["machine"], fleet["settings"]
     sizes = {size["hosts"]: size for size in fleet["sizes"]}
     goal = fleet["goal"]
@@ -80,6 +82,10 @@ def markdown(figures: dict) -> str:
         f"{_s(classify['json_load_seconds_median'])} s; classify / load "
         f"**{classify['ratio_classify_to_load_median']:.2f}** (goal <= 3; 1-min load "
         f"{classify['load_1min_before']:.1f} at the start) | |",
+        f"| Linux collector on a host with {collector['packages']:,} packages "
+        f"(median / max of {collector['runs']} runs; goal < 0.5 s) "
+        f"| {collector['collector_seconds_median']:.3f} s / "
+        f"{collector['collector_seconds_max']:.3f} s | |",
         "",
         "| hosts | pairs | wall s, audit | wall s, baseline | baseline / audit "
         "| controller CPU s, audit | controller CPU s, baseline "
@@ -126,6 +132,12 @@ def markdown(figures: dict) -> str:
         f"{min(loads):.1f}-{max(loads):.1f} per size, up to {load_max:.1f}; "
         f"{_load_note(fleet['load'])}. Command: `{figures['command']}`.",
     ]
+    if fleet.get("skipped"):
+        skipped = fleet["skipped"]
+        lines += [
+            "",
+            f"Not run: N = {', '.join(map(str, skipped['sizes']))}: {skipped['reason']}.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -154,7 +166,7 @@ def main() -> int:
     try:
         return run()
     except KeyboardInterrupt as exc:
-        log(f"interrupted ({exc or 'Ctrl-C'}); containers removed, nothing written")
+        log(f"interrupted ({exc or 'Ctrl-C'}); containers removed, no results written")
         return 130
 
 
@@ -167,6 +179,10 @@ def run() -> int:
     fleet_args = fleet_parser.parse_args(rest)
     if fleet_args.pairs_largest is None:
         fleet_args.pairs_largest = fleet_args.pairs
+    args.out.mkdir(parents=True, exist_ok=True)
+    if fleet_args.partial is None:
+        # The sizes done so far, should a later one fail; removed after a complete run.
+        fleet_args.partial = args.out / "partial.json"
 
     try:
         fleet_audit.preflight()
@@ -179,6 +195,11 @@ def run() -> int:
         if fleet_args.max_load
         else {}
     )
+    log("Linux collector, 3,000 packages")
+    collector_load = fleet_audit.load_1min()
+    collector = collector_time.run(3000, 15)
+    collector["load_1min_before"] = collector_load
+    log(f"collector median {collector['collector_seconds_median']} s")
     log(f"classifier throughput, {args.classify_hosts} inventories")
     classify_load = fleet_audit.load_1min()
     classify = classify_throughput.run(args.classify_hosts, 5)
@@ -191,18 +212,21 @@ def run() -> int:
         fleet = fleet_audit.run(fleet_args, log, load_record)
     except fleet_audit.BenchmarkError as exc:
         log(f"fleet audit FAILED: {exc}")
+        if fleet_args.partial.is_file():
+            log(f"the sizes done before are in {fleet_args.partial}")
         return 1
     figures = {
         "written": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": COMMAND + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else ""),
         "classify_throughput": classify,
+        "collector_time": collector,
         "fleet_audit": fleet,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(figures, indent=2) + "\n")
     table = markdown(figures)
     (args.out / "latest.md").write_text("# Benchmark results\n\n" + table)
     print(table)
+    fleet_args.partial.unlink(missing_ok=True)
     log(f"wrote {args.out / 'latest.json'} and {args.out / 'latest.md'}")
     return 0
 
