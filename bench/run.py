@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import signal
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -49,6 +51,7 @@ def markdown(figures: dict) -> str:
     scaling = fleet["scaling"]
     loads = [size["load_1min_median"] for size in fleet["sizes"]]
     load_max = max(size["load_1min_max"] for size in fleet["sizes"])
+    others_max = max(size["other_cores_max"] for size in fleet["sizes"])
     pairs = ", ".join(f"{n}: {size['pairs']}" for n, size in sizes.items())
 
     lines = [
@@ -85,7 +88,13 @@ def markdown(figures: dict) -> str:
         f"| Linux collector on a host with {collector['packages']:,} packages "
         f"(median / max of {collector['runs']} runs; goal < 0.5 s) "
         f"| {collector['collector_seconds_median']:.3f} s / "
-        f"{collector['collector_seconds_max']:.3f} s | |",
+        f"{collector['collector_seconds_max']:.3f} s"
+        + (
+            ""
+            if collector.get("systemd", True)
+            else " (no systemd on this machine: systemctl is not in the figure)"
+        )
+        + " | |",
         "",
         "| hosts | pairs | wall s, audit | wall s, baseline | baseline / audit "
         "| controller CPU s, audit | controller CPU s, baseline "
@@ -119,17 +128,18 @@ def markdown(figures: dict) -> str:
         f"(pairs per size: {pairs}), one untimed warm-up pair first. Wall time and CPU are "
         "medians. Controller CPU: user + sys of the ansible-playbook process tree (the "
         "podman CLI included); hosts' CPU: the test containers' cgroups (module runs "
-        "included); other work: what the rest of the machine used meanwhile, in cores "
-        "(machine busy time minus both, over wall time). Peak memory: largest over the "
-        "runs, of the largest single process (ru_maxrss) / of the whole tree (PSS, sampled "
-        "every 0.25 s).",
+        "included); other work: the rest of the machine's busy time over the wall time, "
+        "in cores (other people's work, plus podman's conmon and kernel threads). Peak "
+        "memory: largest over the runs, of the largest single process (ru_maxrss) / of the "
+        "whole tree (PSS, sampled every 0.25 s).",
         "",
         f"Measured on {date} on a {machine['cores']}-core {machine['cpu']} machine with "
         f"{machine['memory_gib']:.0f} GiB, {machine['os']}, Python {machine['python']}, "
         f"ansible-core {machine['ansible_core']}, podman {machine['podman']}; the test hosts "
         f"ran on the same machine, so their CPU competes with the controller's. 1-minute "
         f"load at the start of the runs (the benchmark's own work included): median "
-        f"{min(loads):.1f}-{max(loads):.1f} per size, up to {load_max:.1f}; "
+        f"{min(loads):.1f}-{max(loads):.1f} per size, up to {load_max:.1f}, while other work "
+        f"used at most {others_max:.2f} cores; "
         f"{_load_note(fleet['load'])}. Command: `{figures['command']}`.",
     ]
     if fleet.get("skipped"):
@@ -138,7 +148,12 @@ def markdown(figures: dict) -> str:
             "",
             f"Not run: N = {', '.join(map(str, skipped['sizes']))}: {skipped['reason']}.",
         ]
-    return "\n".join(lines) + "\n"
+    # Prose wrapped like the README's; table rows stay whole.
+    return "\n".join(line if line.startswith("|") else _wrap(line) for line in lines) + "\n"
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=88, break_on_hyphens=False, break_long_words=False)
 
 
 def _load_note(load: dict) -> str:
@@ -175,7 +190,18 @@ def run() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--classify-hosts", type=int, default=2000)
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="JSON",
+        help="only write latest.md again from a results JSON; runs nothing",
+    )
     args, rest = parser.parse_known_args()
+    if args.render:
+        table = markdown(json.loads(args.render.read_text()))
+        (args.out / "latest.md").write_text("# Benchmark results\n\n" + table)
+        print(table)
+        return 0
     fleet_args = fleet_parser.parse_args(rest)
     if fleet_args.pairs_largest is None:
         fleet_args.pairs_largest = fleet_args.pairs
@@ -199,6 +225,8 @@ def run() -> int:
     collector_load = fleet_audit.load_1min()
     collector = collector_time.run(3000, 15)
     collector["load_1min_before"] = collector_load
+    # The collector asks systemctl only where systemd runs (linux_inventory.collect).
+    collector["systemd"] = os.path.isdir("/run/systemd/system")
     log(f"collector median {collector['collector_seconds_median']} s")
     log(f"classifier throughput, {args.classify_hosts} inventories")
     classify_load = fleet_audit.load_1min()
