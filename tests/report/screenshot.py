@@ -12,20 +12,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 from report_sample import remediation_report, sample_report
+from test_report_html_browser import CHROMIUM, CHROMIUM_ARGS
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.report import write_reports
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _shoot(browser, report: dict, out: Path, expand: tuple[str, ...]) -> None:
