@@ -1,6 +1,10 @@
 # Sourced by bin/avshift and bin/test: finds a Python >= 3.12 and keeps .venv in step
-# with requirements/dev.txt, so both README commands work on a fresh machine.
+# with requirements/dev.txt, so both README commands work on a fresh machine. A failure
+# here is avshift's own (no usable Python, an install that broke): exit 4, as the exit
+# code contract (plugins/plugin_utils/contract.py) says; it cannot import that contract
+# before the venv exists, so tests/cli/test_exit_codes.py holds this file to it.
 set -euo pipefail
+AVSHIFT_EXIT_TOOL_FAILURE=4
 
 AVSHIFT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 AVSHIFT_VENV="${AVSHIFT_VENV:-$AVSHIFT_ROOT/.venv}"
@@ -47,8 +51,8 @@ avshift_ensure_venv() {
         return 0
     fi
     if ! python="$(_avshift_find_python)"; then
-        echo "avshift: error: Python >= 3.12 not found (set AVSHIFT_PYTHON to one)" >&2
-        exit 2
+        echo "avshift: error: Python >= 3.12 not found: install python3.12 (or newer), or set AVSHIFT_PYTHON to one" >&2
+        exit "$AVSHIFT_EXIT_TOOL_FAILURE"
     fi
     started=$SECONDS
     echo "avshift: preparing $AVSHIFT_VENV with $python ..." >&2
@@ -58,8 +62,8 @@ avshift_ensure_venv() {
     "$AVSHIFT_VENV/bin/pip" install --quiet -r "$AVSHIFT_ROOT/requirements/dev.txt" \
         -e "$AVSHIFT_ROOT" 2>&1 | grep -v "^WARNING: Location" >&2 || true
     "$AVSHIFT_VENV/bin/python" -c 'import avshift, ansible_runner, yaml' || {
-        echo "avshift: error: installing the virtual environment failed" >&2
-        exit 2
+        echo "avshift: error: installing the virtual environment $AVSHIFT_VENV failed (see pip's messages above); check the network to PyPI and run it again" >&2
+        exit "$AVSHIFT_EXIT_TOOL_FAILURE"
     }
     # The repository root is the collection: link it where ansible-core (and the CLI's
     # imports) look for collections, so edits take effect without a rebuild.

@@ -20,7 +20,8 @@ options:
   report_dir:
     description:
       - Directory for the report files; created when missing.
-      - Defaults to C(reports/<kind>-<UTC time>) under the current directory.
+      - A relative path is relative to the directory C(ansible-playbook) was started in.
+      - Defaults to C(reports/<kind>-<UTC time of the start>) under that directory.
     type: path
     env:
       - name: AVSHIFT_REPORT_DIR
@@ -36,24 +37,26 @@ import time
 from ansible import context
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.avshift.remediation.plugins.plugin_utils import contract
 from ansible_collections.avshift.remediation.plugins.plugin_utils import report as report_writer
+from ansible_collections.avshift.remediation.plugins.plugin_utils.task_names import (
+    EVIDENCE_ACTIONS,
+    SCAN_ACTIONS,
+    WINDOW_ACTIONS,
+)
 from ansible_collections.avshift.remediation.plugins.plugin_utils.version import (
     collection_version,
 )
 
-SCAN_ACTIONS = frozenset(("avshift.remediation.av_scan", "av_scan"))
-WINDOW_ACTIONS = frozenset(("avshift.remediation.change_window", "change_window"))
-EVIDENCE_ACTIONS = frozenset(("avshift.remediation.evidence", "evidence"))
 _FINDING_KEYS = ("disallowed", "approved", "other", "residue")
 _VERDICT_KEYS = ("compliant", *_FINDING_KEYS)
 
 
 def _now():
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def _action(result):
-    task = result._task
+def _action(task):
     return getattr(task, "resolved_action", None) or task.action
 
 
@@ -69,7 +72,11 @@ class CallbackModule(CallbackBase):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._started = _now()
+        # Where ansible-playbook was started: what a relative report directory means,
+        # whatever a runner or a role later does with the working directory.
+        self._start_dir = os.getcwd()
+        self._started_at = datetime.datetime.now(datetime.timezone.utc)
+        self._started = self._started_at.isoformat(timespec="seconds")
         self._playbook = None
         self._kind = "audit"
         self._check_mode = False
@@ -93,7 +100,7 @@ class CallbackModule(CallbackBase):
         self._check_mode = bool(context.CLIARGS.get("check"))
 
     def v2_playbook_on_task_start(self, task, is_conditional):
-        if (getattr(task, "resolved_action", None) or task.action) in SCAN_ACTIONS:
+        if _action(task) in SCAN_ACTIONS:
             self._saw_scan = True
 
     @staticmethod
@@ -111,7 +118,7 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_ok(self, result):
         host = result._host.get_name()
-        action = _action(result)
+        action = _action(result._task)
         res = result._result
         if action in SCAN_ACTIONS and "compliant" in res:
             self._first_scans.setdefault(host, res)
@@ -127,7 +134,7 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         host = result._host.get_name()
-        action = _action(result)
+        action = _action(result._task)
         if action in WINDOW_ACTIONS:
             # A refused change touches no host: every host of the play is not started.
             self._note_change(result._result)
@@ -199,11 +206,10 @@ class CallbackModule(CallbackBase):
         }
 
     def _report_dir(self):
-        configured = self.get_option("report_dir")
-        if configured:
-            return configured
-        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-        return os.path.join("reports", f"{self._kind}-{stamp}")
+        directory = self.get_option("report_dir") or contract.default_report_dir(
+            self._kind, self._started_at
+        )
+        return os.path.join(self._start_dir, directory)
 
     def v2_playbook_on_stats(self, stats):
         if not self._saw_scan and not self._problems:
@@ -250,7 +256,9 @@ class CallbackModule(CallbackBase):
         try:
             self._written = report_writer.write_reports(report, directory)
         except OSError as exc:
-            self._display.error(f"avshift: cannot write the fleet report in {directory}: {exc}")
+            self._display.error(
+                f"{contract.REPORT_WRITE_ERROR} in {directory}: {exc.strerror or exc}"
+            )
             return
         self._display.display(
             f"avshift: fleet report written to {os.path.abspath(directory)} "

@@ -30,12 +30,16 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
+from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import (
+    STATUS_BY_ID,
+    STATUS_IDS,
+)
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import (
     InputError,
     describe_type,
 )
 
-STATUSES = ("compliant", "non-compliant", "unreachable", "failed", "deferred")
+STATUSES = STATUS_IDS
 FILENAMES = {
     "json": "report.json",
     "csv": "report.csv",
@@ -67,24 +71,9 @@ REMEDIATION_CSV_COLUMNS = (
     "after_status",
 )
 
-_STATUS_LABELS = {
-    "compliant": "Compliant",
-    "non-compliant": "Non-compliant",
-    "unreachable": "Unreachable",
-    "failed": "Failed",
-    "deferred": "Deferred",
-}
-# A shape next to the colour, so a status never depends on telling colours apart.
-_STATUS_SYMBOLS = {
-    "compliant": "✓",
-    "non-compliant": "✗",
-    "unreachable": "?",
-    "failed": "!",
-    "deferred": "»",
-}
-# Worst first: an ascending sort on the status column puts what needs action on top. A
-# deferred host was not touched: it waits for the next window, after every problem.
-_STATUS_RANK = {"non-compliant": 0, "failed": 1, "unreachable": 2, "deferred": 3, "compliant": 4}
+_STATUS_LABELS = {status.id: status.label for status in STATUS_BY_ID.values()}
+_STATUS_SYMBOLS = {status.id: status.symbol for status in STATUS_BY_ID.values()}
+_STATUS_RANK = {status.id: status.rank for status in STATUS_BY_ID.values()}
 _OS_LABELS = {"linux": "Linux", "windows": "Windows"}
 _FINDING_KEYS = ("disallowed", "approved", "other", "residue")
 _REMEDIATION_HOST_KEYS = ("before", "after", "plan", "actions", "reboot")
@@ -173,20 +162,29 @@ def write_reports(report: Mapping, directory: str | os.PathLike) -> dict[str, st
     }
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for fmt, data in rendered.items():
-        path = target / FILENAMES[fmt]
-        _write_atomic(path, data)
-        written[fmt] = str(path)
-    # Hashed from the bytes just written (and fsynced), in sha256sum's text format: two
-    # spaces, then the name relative to the directory, so the file checks where it lies.
-    sums = "".join(
-        f"{hashlib.sha256(data).hexdigest()}  {FILENAMES[fmt]}\n" for fmt, data in rendered.items()
-    )
-    path = target / FILENAMES["sha256"]
-    _write_atomic(path, sums.encode("ascii"))
-    written["sha256"] = str(path)
-    _fsync_directory(target)
+    written: dict[str, str] = {}
+    try:
+        for fmt, data in rendered.items():
+            path = target / FILENAMES[fmt]
+            _write_atomic(path, data)
+            written[fmt] = str(path)
+        # Hashed from the bytes just written (and fsynced), in sha256sum's text format:
+        # two spaces, then the name relative to the directory, so it checks where it lies.
+        sums = "".join(
+            f"{hashlib.sha256(data).hexdigest()}  {FILENAMES[fmt]}\n"
+            for fmt, data in rendered.items()
+        )
+        path = target / FILENAMES["sha256"]
+        _write_atomic(path, sums.encode("ascii"))
+        written["sha256"] = str(path)
+        _fsync_directory(target)
+    except OSError:
+        # Half a report must not look like one: what this call wrote goes, and so does a
+        # SHA256SUMS that would vouch for files of another attempt.
+        for leftover in [*written.values(), target / FILENAMES["sha256"]]:
+            with contextlib.suppress(OSError):
+                os.unlink(leftover)
+        raise
     return written
 
 
@@ -308,11 +306,12 @@ def _render_junit(report: Mapping) -> bytes:
         status = host["status"]
         remediation = _remediation_lines(host)
         if status == "non-compliant":
-            message, details = _non_compliance(host, run)
+            message = host.get("message") or "non-compliant"
             failure = ET.SubElement(
                 case, "failure", {"message": _xml(message), "type": "non-compliant"}
             )
-            failure.text = _xml("\n".join([details, *remediation]).strip("\n"))
+            details = [message, _non_compliance_details(host), *remediation]
+            failure.text = _xml("\n".join(line for line in details if line))
         elif status in ("unreachable", "failed"):
             message = host.get("message") or f"host {status}"
             error = ET.SubElement(case, "error", {"message": _xml(message), "type": status})
@@ -403,6 +402,8 @@ def _checked(report: object) -> dict:
         _check_findings(host, f"hosts[{index}]")
         _check_remediation(host, f"hosts[{index}]")
     counts = summarize(hosts)
+    run = report.get("run") if isinstance(report.get("run"), Mapping) else {}
+    report = {**report, "hosts": [_with_message(host, run) for host in hosts]}
     given = report.get("summary")
     if given is None:
         return {**report, "summary": counts}
@@ -413,6 +414,14 @@ def _checked(report: object) -> dict:
     if wrong:
         raise InputError("report", "summary", f"says {wrong}, but the hosts add up to {counts}")
     return dict(report)
+
+
+def _with_message(host: Mapping, run: Mapping) -> Mapping:
+    """A non-compliant host's message is the reason, unless the run gave one: every
+    format shows the same text, and rendering a report again changes nothing."""
+    if host.get("status") != "non-compliant" or host.get("message"):
+        return host
+    return {**host, "message": non_compliance_reason(host, run)}
 
 
 def _check_findings(findings: Mapping, where: str) -> None:
@@ -602,17 +611,14 @@ def _plain(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _non_compliance(host: Mapping, run: Mapping) -> tuple[str, str]:
-    """The failure message (one line) and body (findings with evidence) of one host."""
-    reasons, lines = [], []
+def non_compliance_reason(host: Mapping, run: Mapping) -> str:
+    """Why a host is not compliant, in one line: what was found and what is missing."""
+    reasons = []
     disallowed = _items(host, "disallowed")
     approved = _items(host, "approved")
     if disallowed:
         names = ", ".join(f"{_label(f)} ({f.get('vendor')})" for f in disallowed)
         reasons.append(f"disallowed antivirus found: {names}")
-        for finding in disallowed:
-            lines.append(f"disallowed: {_label(finding)} ({finding.get('vendor')})")
-            lines += [f"  {e.get('kind')}: {e.get('value')}" for e in finding.get("evidence") or []]
     if not any(item.get("active") for item in approved):
         reason = "no active approved antivirus"
         inactive = [_label(item) for item in approved]
@@ -623,13 +629,16 @@ def _non_compliance(host: Mapping, run: Mapping) -> tuple[str, str]:
         if allowed:
             reason += f"; the policy approves for {family}: {', '.join(map(str, allowed))}"
         reasons.append(reason)
-        lines.append(reason)
-    if host.get("message"):
-        reasons.append(str(host["message"]))
-        lines.append(str(host["message"]))
-    if not reasons:
-        reasons.append("non-compliant")
-    return "; ".join(reasons), "\n".join(lines)
+    return "; ".join(reasons) or "non-compliant"
+
+
+def _non_compliance_details(host: Mapping) -> str:
+    """The findings behind a host's non-compliance, with their evidence, a line each."""
+    lines = []
+    for finding in _items(host, "disallowed"):
+        lines.append(f"disallowed: {_label(finding)} ({finding.get('vendor')})")
+        lines += [f"  {e.get('kind')}: {e.get('value')}" for e in finding.get("evidence") or []]
+    return "\n".join(lines)
 
 
 # --- HTML ----------------------------------------------------------------------------

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
+import os
+import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from avshift import __version__
-from avshift.playbook_run import (
-    STATUS_ORDER,
-    Progress,
-    UsageError,
-    collection_root,
-    count_hosts,
-    run_playbook,
-)
 
-EXIT_OK = 0
-EXIT_NON_COMPLIANT = 1
-EXIT_INVALID = 2
-EXIT_NOT_AUDITED = 3
+try:
+    from ansible_collections.avshift.remediation.plugins.plugin_utils import contract
+    from avshift.playbook_run import (
+        Progress,
+        ToolError,
+        UsageError,
+        collection_root,
+        count_hosts,
+        prepare_report_dir,
+        run_playbook,
+    )
+except ImportError:  # reported by main(): nothing works without the collection
+    contract = None
+
+NOT_IMPORTABLE = (
+    "the avshift.remediation collection is not importable; install it "
+    "(ansible-galaxy collection install) or run bin/avshift from a checkout"
+)
 
 
 def _engine():
@@ -34,16 +42,13 @@ def _engine():
             policy,
         )
     except ImportError:
-        _fail(
-            "the avshift.remediation collection is not importable; install it "
-            "(ansible-galaxy collection install) or run bin/avshift from a checkout"
-        )
+        raise ToolError(NOT_IMPORTABLE) from None
     return classifier, errors, policy
 
 
 def _fail(message: str) -> None:
-    print(f"avshift: error: {message}", file=sys.stderr)
-    raise SystemExit(EXIT_INVALID)
+    """Invalid input or usage: nothing ran on any host."""
+    raise UsageError(message)
 
 
 def _read_inventory(path: str, errors) -> object:
@@ -74,26 +79,23 @@ def cmd_classify(args: argparse.Namespace) -> int:
     except errors.InputError as exc:
         _fail(str(exc))
     several = len(args.inventories) > 1
-    status = EXIT_OK
-    invalid = False
+    codes = []
     for path in args.inventories:
         try:
             verdict = classifier.classify(_read_inventory(path, errors), policy, source=path)
         except errors.InputError as exc:
             print(f"avshift: error: {exc}", file=sys.stderr)
-            invalid = True
+            codes.append(contract.Exit.INVALID)
             continue
         if verdict["host"] is None:
             verdict["host"] = Path(path).stem
         print(json.dumps(verdict, ensure_ascii=False, indent=None if several else 2))
-        if not verdict["compliant"]:
-            status = EXIT_NON_COMPLIANT
-    return EXIT_INVALID if invalid else status
+        codes.append(contract.exit_for_statuses([verdict_status(verdict)]))
+    return contract.combine_exits(codes)
 
 
-def _default_report_dir(kind: str) -> Path:
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path("reports") / f"{kind}-{stamp}"
+def verdict_status(verdict: dict) -> str:
+    return "compliant" if verdict["compliant"] else "non-compliant"
 
 
 def _inventory_source(inventory: str | None) -> str:
@@ -125,44 +127,34 @@ def _passthrough(args: argparse.Namespace) -> list[str]:
     return passed
 
 
-def exit_code(summary: dict) -> int:
-    """1 when any host is non-compliant, else 3 when any could not be audited or was not
-    started (unreachable, failed, deferred), else 0."""
-    if summary.get("non-compliant"):
-        return EXIT_NON_COMPLIANT
-    if summary.get("unreachable") or summary.get("failed") or summary.get("deferred"):
-        return EXIT_NOT_AUDITED
-    return EXIT_OK
-
-
-def _no_report(kind: str, outcome, report_dir: Path) -> int:
-    print(
-        f"avshift: error: the {kind} playbook ended ({outcome.status}, rc={outcome.rc}) "
-        f"without a report; see {report_dir / 'artifacts'}",
-        file=sys.stderr,
-    )
-    for line in outcome.errors:
-        print(f"  {line}", file=sys.stderr)
-    return EXIT_NOT_AUDITED
+def _no_report(kind: str, outcome) -> int:
+    """The playbook ended without a report: say why, with the code the contract gives."""
+    if outcome.write_error:
+        raise ToolError(
+            f"{outcome.write_error}; free space or fix the directory's permissions, then "
+            "run the command again"
+        )
+    where = f"see {outcome.report_dir / 'artifacts'}"
+    reason = "; ".join(outcome.errors) or f"{outcome.status}, rc={outcome.rc}"
+    if outcome.refused_input:
+        # ansible-playbook rejected its input (syntax, options, vault) before any host.
+        raise UsageError(f"ansible-playbook refused to run the {kind}: {reason} ({where})")
+    raise ToolError(f"the {kind} playbook ended without a report ({reason}); {where}")
 
 
 def print_summary(kind: str, report: dict, report_dir: Path, seconds: float) -> None:
     summary = report["summary"]
-    print(f"avshift {kind}: {summary.get('total', 0)} hosts in {seconds:.1f} s")
-    for status in STATUS_ORDER:
+    total = summary.get("total", 0)
+    print(f"avshift {kind}: {contract.plural(total, 'host')} in {seconds:.1f} s")
+    for status in contract.STATUS_IDS:
         print(f"  {status:<15}{summary.get(status, 0):>6}")
     attention = [h for h in report["hosts"] if h["status"] != "compliant"]
     if attention:
         print("Needs attention:")
         width = max(len(h["host"]) for h in attention)
         for host in attention:
-            detail = (
-                "; ".join(f"{f['vendor']}: {f['name']}" for f in host.get("disallowed", []))
-                or host.get("message")
-                or "no active approved antivirus"
-            )
-            print(f"  {host['host']:<{width}}  {host['status']:<14} {detail}")
-    print(f"Reports: {report_dir.resolve()}/report.{{html,json,csv,junit.xml}}")
+            print(f"  {host['host']:<{width}}  {host['status']:<14} {host.get('message') or '-'}")
+    print(f"Reports: {report_dir}/report.{{html,json,csv,junit.xml}}")
 
 
 def _run_fleet(
@@ -183,11 +175,20 @@ def _run_fleet(
         inventory = _inventory_source(args.inventory)
         extra_args = _passthrough(args)
         total = count_hosts(inventory, args.limit)
-    except (errors.InputError, UsageError) as exc:
+    except errors.InputError as exc:
         _fail(str(exc))
+    except UsageError:
+        raise
     except Exception as exc:  # inventory plugins raise AnsibleError and friends
         _fail(f"inventory {args.inventory}: {' '.join(str(exc).split())[:300]}")
-    report_dir = Path(args.report_dir) if args.report_dir else _default_report_dir(kind)
+    # Relative to the directory the command was started in, as every path a user types.
+    report_dir = prepare_report_dir(
+        Path(
+            args.report_dir
+            or os.environ.get("AVSHIFT_REPORT_DIR")
+            or contract.default_report_dir(kind)
+        )
+    )
     started = time.monotonic()
     outcome = run_playbook(
         playbook,
@@ -202,11 +203,11 @@ def _run_fleet(
         verbosity=args.verbose,
     )
     if outcome.report is None:
-        return _no_report(kind, outcome, report_dir)
+        return _no_report(kind, outcome)
     if check and kind == "remediation":
         print_plans(outcome.report)
     print_summary(kind, outcome.report, report_dir, time.monotonic() - started)
-    return exit_code(outcome.report["summary"])
+    return contract.exit_for_summary(outcome.report["summary"])
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -316,17 +317,28 @@ class _Parser(argparse.ArgumentParser):
         _fail(message)
 
 
+def exit_codes_help() -> str:
+    """The exit-code contract as --help shows it, from the one definition."""
+    lines = ["exit codes (when several apply, the first in this order wins: "]
+    lines[0] += ", ".join(str(int(code)) for code in contract.EXIT_PRECEDENCE) + "):"
+    lines += [f"  {int(code):<4} {contract.EXIT_MEANINGS[code]}" for code in contract.Exit]
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    common = {"epilog": exit_codes_help(), "formatter_class": argparse.RawDescriptionHelpFormatter}
     parser = _Parser(
         prog="avshift",
         description="Find, remove and replace disallowed antivirus across a fleet.",
+        **common,
     )
     parser.add_argument("--version", action="version", version=f"avshift {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     classify = commands.add_parser(
         "classify",
         help="classify raw inventories (JSON) against the policy",
-        description="Exit 0 when every host is compliant, 1 when any is not, 2 on invalid input.",
+        description="The detection engine on raw inventories, one verdict per file.",
+        **common,
     )
     classify.add_argument("inventories", nargs="+", metavar="INVENTORY.json")
     classify.add_argument("--policy", metavar="POLICY.yml", help="default: the shipped policy")
@@ -335,15 +347,20 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser(
         "audit",
         help="dry-run compliance audit of a fleet (changes nothing)",
-        description="Exit 0 when every host is compliant, 1 when any is not, 3 when any "
-        "could not be audited, 2 for invalid input.",
+        description="One read-only scan per host; the fleet report in every format.",
+        **common,
     )
     audit.add_argument(
         "-i", "--inventory", metavar="INVENTORY", help="default: this machine (connection local)"
     )
     audit.add_argument("--limit", metavar="PATTERN", help="audit only hosts matching PATTERN")
     audit.add_argument("--policy", metavar="FILE", help="default: the shipped policy")
-    audit.add_argument("--report-dir", metavar="DIR", help="default: reports/audit-<UTC time>")
+    audit.add_argument(
+        "--report-dir",
+        metavar="DIR",
+        help="default: $AVSHIFT_REPORT_DIR, else reports/audit-<UTC time>; relative to the "
+        "current directory",
+    )
     audit.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
     _add_passthrough(audit)
     _add_verbose(audit)
@@ -353,9 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
         "remediate",
         help="replace disallowed antivirus inside a change window",
         description="Installs the approved antivirus, removes the disallowed one and scans "
-        "again, host by host in batches; with --check only plans. Exit codes as for audit "
-        "(3 also when a host was deferred); 2 when refused (no change id, outside the window, "
-        "invalid input).",
+        "again, host by host in batches; with --check only plans.",
+        **common,
     )
     remediate.add_argument(
         "-i", "--inventory", metavar="INVENTORY", help="default: this machine (connection local)"
@@ -382,7 +398,10 @@ def build_parser() -> argparse.ArgumentParser:
     remediate.add_argument("--check", action="store_true", help="plan only; change nothing")
     remediate.add_argument("--policy", metavar="FILE", help="default: the shipped policy")
     remediate.add_argument(
-        "--report-dir", metavar="DIR", help="default: reports/remediation-<UTC time>"
+        "--report-dir",
+        metavar="DIR",
+        help="default: $AVSHIFT_REPORT_DIR, else reports/remediation-<UTC time>; relative "
+        "to the current directory",
     )
     remediate.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
     _add_passthrough(remediate)
@@ -391,17 +410,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(BaseException):
+    """SIGTERM, unwound like Ctrl-C's KeyboardInterrupt."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated
+
+
+def _tool_failure(message: str) -> int:
+    print(f"avshift: error: {message}", file=sys.stderr)
+    if os.environ.get("AVSHIFT_DEBUG") == "1":
+        traceback.print_exc()
+    else:
+        print("  (for a bug report, run it again with AVSHIFT_DEBUG=1)", file=sys.stderr)
+    return contract.Exit.TOOL_FAILURE
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    if contract is None:
+        print(f"avshift: error: {NOT_IMPORTABLE}", file=sys.stderr)
+        return 4  # the contract's TOOL_FAILURE, which could not be imported
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        args = build_parser().parse_args(argv)
         return args.handler(args)
     except UsageError as exc:
-        _fail(str(exc))
+        print(f"avshift: error: {exc}", file=sys.stderr)
+        return contract.Exit.INVALID
+    except ToolError as exc:
+        print(f"avshift: error: {exc}", file=sys.stderr)
+        return contract.Exit.TOOL_FAILURE
     except KeyboardInterrupt:
         print("avshift: interrupted", file=sys.stderr)
-        return 130
+        return contract.Exit.SIGINT
+    except _Terminated:
+        print("avshift: terminated", file=sys.stderr)
+        return contract.Exit.SIGTERM
     except BrokenPipeError:
-        return EXIT_OK
+        # Whoever read the output went away: what they got may be incomplete.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the exit-time flush
+        return contract.Exit.TOOL_FAILURE
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug: one line, never a traceback that looks like a verdict
+        return _tool_failure(f"internal error: {type(exc).__name__}: {exc}")
 
 
 if __name__ == "__main__":

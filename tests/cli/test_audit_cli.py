@@ -209,3 +209,77 @@ def test_plain_ansible_playbook_with_the_callback_writes_the_same_report(tmp_pat
     report = _report(reports)
     assert report["summary"]["compliant"] == 1
     assert report["run"]["playbook"] == "audit.yml"
+
+
+def _plain_playbook(cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            str(BIN / "ansible-playbook"),
+            "-i",
+            str(ROOT / "inventories" / "local"),
+            str(ROOT / "playbooks" / "audit.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "AVSHIFT_REPORT_DIR"},
+            "ANSIBLE_CALLBACKS_ENABLED": "avshift.remediation.fleet_report",
+            **env,
+        },
+        timeout=300,
+    )
+
+
+def test_plain_ansible_playbook_writes_a_relative_report_dir_under_its_start_directory(tmp_path):
+    done = _plain_playbook(tmp_path, {"AVSHIFT_REPORT_DIR": "evidence/audit"})
+    assert done.returncode in (0, 2), done.stdout + done.stderr
+    assert (tmp_path / "evidence" / "audit" / "report.json").is_file(), done.stdout
+
+
+def test_plain_ansible_playbook_default_report_dir_is_under_its_start_directory(tmp_path):
+    done = _plain_playbook(tmp_path, {})
+    (report_dir,) = (tmp_path / "reports").glob("audit-*")
+    assert (report_dir / "report.json").is_file(), done.stdout
+
+
+def test_relative_report_dir_of_the_cli_is_relative_to_where_it_runs(tmp_path):
+    done = audit("--report-dir", "out/here", cwd=tmp_path)
+    assert (tmp_path / "out" / "here" / "report.json").is_file(), done.stdout + done.stderr
+    assert f"Reports: {tmp_path / 'out' / 'here'}/report." in done.stdout
+
+
+def test_one_message_per_host_in_every_format_and_the_summary(tmp_path):
+    """A host with nothing approved active: the same reason in JSON, CSV, JUnit, console."""
+    reports = tmp_path / "reports"
+    with running_as(tmp_path, "kesl"):
+        done = audit("--report-dir", str(reports))
+    assert done.returncode == 1, done.stdout + done.stderr
+    (host,) = _report(reports)["hosts"]
+    message = host["message"]
+    assert message.startswith("disallowed antivirus found: kesl (kaspersky)")
+    assert "no active approved antivirus; the policy approves for linux: clamav" in message
+    with open(reports / "report.csv", encoding="utf-8-sig", newline="") as stream:
+        (row,) = list(csv.DictReader(stream))
+    assert row["message"] == message
+    suite = ET.parse(reports / "report.junit.xml").getroot()
+    assert suite.find("testcase/failure").get("message") == message
+    assert f"localhost  non-compliant  {message}" in done.stdout
+    assert "avshift audit: 1 host in " in done.stdout  # not "1 hosts"
+
+
+def test_non_compliant_and_unreachable_together_exit_3(tmp_path):
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n"
+        "    localhost:\n      ansible_connection: local\n"
+        '      ansible_python_interpreter: "{{ ansible_playbook_python }}"\n'
+        "    gone:\n      ansible_host: 127.0.0.1\n      ansible_port: 9\n"
+        "      ansible_connection: ssh\n"
+    )
+    reports = tmp_path / "reports"
+    with running_as(tmp_path, "kesl"):
+        done = audit("-i", str(inventory), "--report-dir", str(reports))
+    statuses = {h["host"]: h["status"] for h in _report(reports)["hosts"]}
+    assert statuses == {"localhost": "non-compliant", "gone": "unreachable"}
+    assert done.returncode == 3, done.stdout + done.stderr

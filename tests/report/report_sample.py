@@ -5,7 +5,10 @@ Shared by the report tests and screenshot.py; each call returns a fresh dict.
 
 from __future__ import annotations
 
-from ansible_collections.avshift.remediation.plugins.plugin_utils.report import summarize
+from ansible_collections.avshift.remediation.plugins.plugin_utils.report import (
+    non_compliance_reason,
+    summarize,
+)
 
 XSS_NAME = "<script>alert(1)</script>"
 XSS_IMG = "<img src=x onerror=alert(2)>"
@@ -472,4 +475,13 @@ def remediation_report(check_mode: bool = False) -> dict:
     )
     report["hosts"] = hosts
     report["summary"] = summarize(hosts)
+    return report
+
+
+def as_written(report: dict) -> dict:
+    """The report as report.json holds it: a non-compliant host without a message gets
+    its reason, the one field the writer derives."""
+    for host in report["hosts"]:
+        if host.get("status") == "non-compliant" and not host.get("message"):
+            host["message"] = non_compliance_reason(host, report.get("run") or {})
     return report

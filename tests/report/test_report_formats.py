@@ -12,7 +12,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from report_sample import CYRILLIC_HOST, CYRILLIC_PRODUCT, XSS_IMG, XSS_NAME, sample_report
+from report_sample import (
+    CYRILLIC_HOST,
+    CYRILLIC_PRODUCT,
+    XSS_IMG,
+    XSS_NAME,
+    as_written,
+    sample_report,
+)
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils import report as rep
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import InputError
@@ -74,7 +81,9 @@ def test_writes_the_four_files_and_their_sums_into_a_new_directory_and_returns_p
     assert set(os.listdir(target)) == FILES
 
 
-def test_a_failed_rename_leaves_the_previous_file_whole_and_no_temp_file(tmp_path, monkeypatch):
+def test_a_failed_write_leaves_no_half_report_that_looks_valid(tmp_path, monkeypatch):
+    """The previous report.html stays whole; what this attempt wrote goes, and so does the
+    SHA256SUMS that would have vouched for a mix of the two attempts."""
     rep.write_reports(sample_report(), tmp_path)
     before = (tmp_path / "report.html").read_bytes()
     real_replace = os.replace
@@ -90,7 +99,8 @@ def test_a_failed_rename_leaves_the_previous_file_whole_and_no_temp_file(tmp_pat
     with pytest.raises(OSError, match="disk full"):
         rep.write_reports(changed, tmp_path)
     assert (tmp_path / "report.html").read_bytes() == before
-    assert set(os.listdir(tmp_path)) == FILES
+    # JSON and CSV were replaced before the failure: removed; JUnit was never reached.
+    assert set(os.listdir(tmp_path)) == {"report.html", "report.junit.xml"}
 
 
 def test_a_report_that_cannot_be_rendered_leaves_every_previous_file_untouched(tmp_path):
@@ -172,7 +182,7 @@ def test_summary_refuses_an_unknown_status():
 
 def test_json_round_trips_and_keeps_cyrillic_readable(written):
     raw = Path(written["json"]).read_bytes()
-    assert json.loads(raw.decode("utf-8")) == sample_report()
+    assert json.loads(raw.decode("utf-8")) == as_written(sample_report())
     # Written as UTF-8 text, not \u escapes, and indented by two spaces.
     assert CYRILLIC_PRODUCT.encode("utf-8") in raw
     assert b"\\u04" not in raw
@@ -187,7 +197,7 @@ def test_json_keeps_keys_it_does_not_know(tmp_path):
     report["hosts"][1]["before"] = {"compliant": False}
     report["future_field"] = ["kept"]
     paths = rep.write_reports(report, tmp_path)
-    assert json.loads(Path(paths["json"]).read_text(encoding="utf-8")) == report
+    assert json.loads(Path(paths["json"]).read_text(encoding="utf-8")) == as_written(report)
 
 
 def test_a_lone_surrogate_in_a_name_still_writes_every_format(tmp_path):
@@ -195,7 +205,7 @@ def test_a_lone_surrogate_in_a_name_still_writes_every_format(tmp_path):
     name = "kasp\udcc3rsky"
     report = _report(_host("win-09", "non-compliant", disallowed=[_finding(name)]))
     paths = rep.write_reports(report, tmp_path)
-    assert json.loads(Path(paths["json"]).read_text(encoding="utf-8")) == report
+    assert json.loads(Path(paths["json"]).read_text(encoding="utf-8")) == as_written(report)
     assert "kasp\ufffdrsky" in Path(paths["html"]).read_text(encoding="utf-8")
     assert _csv_rows(paths["csv"])[0]["disallowed"] == "kasp\ufffdrsky"
     ET.parse(paths["junit"])

@@ -1,0 +1,125 @@
+# Copyright: avshift contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The contract between avshift's parts: every fact more than one part relies on.
+
+The collectors, the classifier, the roles' plugins, the fleet report and the CLI all
+import what they share from here, so that a status, an exit code or a file name is
+written once. Pure Python on the controller, no Ansible imports: the CLI reads it too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class Exit(enum.IntEnum):
+    """Exit codes of every avshift command (and of `bin/avshift`, `bin/test` set-up)."""
+
+    OK = 0
+    NON_COMPLIANT = 1
+    INVALID = 2
+    NOT_AUDITED = 3
+    TOOL_FAILURE = 4
+    SIGINT = 130
+    SIGTERM = 143
+
+
+# What each code means, as --help, the README and the runbook say it.
+EXIT_MEANINGS = {
+    Exit.OK: "every host is compliant",
+    Exit.NON_COMPLIANT: "a host is not compliant",
+    Exit.INVALID: "invalid input or usage, or a refused change: nothing ran on any host",
+    Exit.NOT_AUDITED: (
+        "a host could not be audited or remediated (unreachable, failed, deferred or interrupted)"
+    ),
+    Exit.TOOL_FAILURE: (
+        "avshift itself could not do its job: no trustworthy report (report directory, "
+        "disk, Python, ansible-runner or ansible-playbook, internal error)"
+    ),
+    Exit.SIGINT: "interrupted by SIGINT (Ctrl-C)",
+    Exit.SIGTERM: "interrupted by SIGTERM (a job cancel, a service stop)",
+}
+
+# When several apply, the first of this order wins: a run that did not start says so
+# before anything else; a report that cannot be trusted outranks what it would say; an
+# interrupted run is incomplete whatever its hosts show; a host nobody could check
+# outranks one known to be non-compliant, which is the verdict a change is for.
+EXIT_PRECEDENCE = (
+    Exit.INVALID,
+    Exit.TOOL_FAILURE,
+    Exit.SIGINT,
+    Exit.SIGTERM,
+    Exit.NOT_AUDITED,
+    Exit.NON_COMPLIANT,
+    Exit.OK,
+)
+
+
+def combine_exits(codes: Iterable[int]) -> Exit:
+    """The one code of a run in which each of `codes` applies (none: OK)."""
+    present = {Exit(code) for code in codes}
+    return next((code for code in EXIT_PRECEDENCE if code in present), Exit.OK)
+
+
+@dataclass(frozen=True)
+class Status:
+    """A host's status in a run, and everything every format says about it."""
+
+    id: str
+    label: str
+    # A shape next to the colour, so a status never depends on telling colours apart.
+    symbol: str
+    # Worst first: an ascending sort puts what needs action on top.
+    rank: int
+    exit: Exit
+    # How JUnit shows it: a failure (the host is wrong), an error (nobody could check
+    # it), skipped (never started), or a passing test case.
+    junit: str
+
+
+STATUSES = (
+    Status("compliant", "Compliant", "✓", 4, Exit.OK, "pass"),
+    Status("non-compliant", "Non-compliant", "✗", 0, Exit.NON_COMPLIANT, "failure"),
+    Status("unreachable", "Unreachable", "?", 2, Exit.NOT_AUDITED, "error"),
+    Status("failed", "Failed", "!", 1, Exit.NOT_AUDITED, "error"),
+    # Not touched: it waits for the next window, after every problem.
+    Status("deferred", "Deferred", "»", 3, Exit.NOT_AUDITED, "skipped"),
+)
+STATUS_BY_ID = {status.id: status for status in STATUSES}
+STATUS_IDS = tuple(status.id for status in STATUSES)
+
+
+def exit_for_statuses(statuses: Iterable[str]) -> Exit:
+    """The exit code that the hosts of a run decide (unknown statuses count as failed)."""
+    failed = STATUS_BY_ID["failed"]
+    return combine_exits(STATUS_BY_ID.get(status, failed).exit for status in statuses)
+
+
+def exit_for_summary(summary: dict) -> Exit:
+    """The same, from a report's summary (status -> count)."""
+    return exit_for_statuses(status for status in STATUS_IDS if summary.get(status))
+
+
+# Report directories: one per run, named after the run's kind and its UTC start time.
+# A relative path means relative to the directory the command was started in.
+REPORT_DIR_PARENT = "reports"
+
+
+def default_report_dir(kind: str, now: datetime.datetime | None = None) -> str:
+    moment = now or datetime.datetime.now(datetime.timezone.utc)
+    stamp = moment.astimezone(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return os.path.join(REPORT_DIR_PARENT, f"{kind}-{stamp}")
+
+
+# The line the fleet_report callback prints when it cannot write the reports; the CLI
+# exits 4 with it.
+REPORT_WRITE_ERROR = "avshift: cannot write the fleet report"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """ "1 host", "2 hosts": every count a person reads goes through here."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
