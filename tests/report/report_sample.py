@@ -485,3 +485,163 @@ def as_written(report: dict) -> dict:
         if host.get("status") == "non-compliant" and not host.get("message"):
             host["message"] = non_compliance_reason(host, report.get("run") or {})
     return report
+
+
+# --- odd shapes the writer accepts, for the golden files -------------------------------
+# Nothing a real run writes looks like these; each one takes a branch of the renderers
+# that the samples above leave alone, so the golden files pin every branch's output.
+
+
+def odd_audit_report() -> dict:
+    """An audit in check mode with a deferred host, a policy of unusual shape, unknown
+    run and host keys, a lone surrogate, control characters and a host with no findings."""
+    report = sample_report()
+    report["tool"] = {"name": "avshift"}
+    report["run"].update(
+        {
+            "started": "2026-11-28T10:00:00+02:00",
+            "ended": "2026-11-28T12:00:05+02:00",
+            "check_mode": True,
+            "change_id": "CHG-in-an-audit",
+            "tags": ["nightly", 7],
+            "flag": True,
+            "empty": "",
+            "extra_note": {"why": ["a", "b"], "n": 1.5},
+            "policy": {
+                "source": None,
+                "sha256": "",
+                "approved": ["clamav"],
+                "updated_at": "2026-01-01",
+            },
+        }
+    )
+    report["hosts"] = [
+        {
+            "host": "mac-\udcc3",
+            "status": "non-compliant",
+            "os_family": "macos",
+            "message": "two\nlines \x07 & <b>",
+            "duration_seconds": 3,
+            "disallowed": [
+                {"vendor": "kaspersky", "product": "kaspersky", "evidence": []},
+                {"vendor": None, "product": None, "name": None},
+            ],
+            "approved": [{"vendor": "clamav", "product": "clamav", "active": True}],
+            "other": [
+                {
+                    "vendor": "acme",
+                    "name": "Acme",
+                    "evidence": ["a bare string", {"kind": "path", "value": None}],
+                }
+            ],
+            "residue": [{"vendor": None, "evidence": _ev(("path", "/opt/kaspersky"))}],
+            "notes": "x<y & 'z'",
+            "labels": {"site": "Москва", "rack": [1, 2]},
+            "empty_list": [],
+        },
+        {
+            "host": "pos-01",
+            "status": "deferred",
+            "os_family": "linux",
+            "message": None,
+            "duration_seconds": True,
+            "disallowed": None,
+            "approved": None,
+            "other": None,
+            "residue": None,
+        },
+        {
+            "host": "bare-02",
+            "status": "non-compliant",
+            "os_family": "linux",
+            # Given, not derived: non_compliance_reason reads policy.approved as a mapping.
+            "message": "nothing installed",
+            "duration_seconds": 0,
+            "disallowed": [],
+            "approved": [],
+            "other": [],
+            "residue": [],
+        },
+    ]
+    report["summary"] = summarize(report["hosts"])
+    return report
+
+
+def odd_remediation_report() -> dict:
+    """A remediation whose change fields, plans, verdicts and actions take every odd shape:
+    a window as text, no batch, unknown labels, actions without or with odd times."""
+    report = remediation_report()
+    report["run"].update(
+        {
+            "started": "2026-12-01T21:00:41",
+            "ended": "2026-12-02T03:12:09",
+            "window": "tonight",
+            "batch": "",
+            "max_fail_percentage": "ten",
+            "reboot_policy": "weekly",
+            "operator": None,
+            "ticket_url": "https://example.invalid/CHG?a=1&b=<2>",
+        }
+    )
+    odd_plan = {
+        "install": "microsoft",
+        "install_order": "during-removal",
+        "remove": [
+            {"vendor": "kaspersky", "product": "kaspersky", "name": "kaspersky"},
+            {
+                "vendor": "kaspersky",
+                "product": "kes",
+                "packages": None,
+                "windows": [{"display_name": "KES <11>"}, {"product_code": KES_CODE}, {}],
+            },
+        ],
+        "notes": ["first", "second"],
+        "owner": {"team": "desktop"},
+    }
+    actions = [
+        {"event": "plan", "data": {"install": None, "remove": [], "why": ""}},
+        {"event": "removed", "at": "yesterday", "data": "raw text"},
+        {"event": "removed", "at": "2026-12-01T23:59:30", "data": {"rc": 0, "ok": False}},
+        {"event": "rollback", "at": "2026-12-01T23:59:59+00:00", "data": {"ratio": 0.25}},
+        {"event": "verified", "at": "2026-12-02T00:00:10+00:00", "data": {"ids": [1, 2, 3]}},
+        {"action": "uninstall", "at": "2026-12-02T00:00:11+00:00", "product": "<kesl>"},
+        {"at": "2026-12-02T00:00:12+05:30", "data": None, "extra": {"x": [None]}},
+    ]
+    first = _entry("odd-01", "compliant", "windows", 12)
+    first.update(
+        before=_verdict(False, disallowed=[KES_WINDOWS]),
+        after=_verdict(True, approved=[dict(DEFENDER_ACTIVE, active=False)]),
+        plan=odd_plan,
+        actions=actions,
+        reboot="done",
+        approved=[dict(DEFENDER_ACTIVE, active=False)],
+    )
+    unknown_verdict = _entry("odd-02", "failed", "linux", 1.5, "rpm database locked")
+    unknown_verdict.update(before={"compliant": None}, reboot="pending")
+    left_alone = _entry("odd-03", "compliant", "linux", 0.2)
+    left_alone.update(before=_verdict(True, approved=[CLAMAV_ACTIVE]))
+    not_started = _entry("odd-04", "deferred", "windows")
+    not_started.update(before=_verdict(False, disallowed=[KLNAGENT_WINDOWS]), message=None)
+    residue = [{"vendor": "kaspersky", "evidence": _ev(("path", "/var/opt/kaspersky"))}]
+    rebooting = _entry("odd-05", "non-compliant", "linux", 50.25)
+    rebooting.update(
+        before=_verdict(False, disallowed=[KESL], residue=residue),
+        after=_verdict(False, residue=residue),
+        plan={"install": None, "remove": [], "reboot_policy": "always"},
+        reboot="maybe",
+        residue=residue,
+        ticket="T-1",
+    )
+    no_plan = _entry("odd-06", "unreachable", None, None, None)
+    no_plan.update(actions=[{"event": "reboot", "at": "2026-12-02T01:00:00+01:00"}])
+    report["hosts"] = [first, unknown_verdict, left_alone, not_started, rebooting, no_plan]
+    report["summary"] = summarize(report["hosts"])
+    return report
+
+
+def empty_report() -> dict:
+    """An audit that found no hosts at all."""
+    report = sample_report()
+    report["hosts"] = []
+    report["summary"] = summarize([])
+    return report

@@ -93,7 +93,7 @@ def test_a_failed_write_leaves_no_half_report_that_looks_valid(tmp_path, monkeyp
             raise OSError("disk full")
         real_replace(src, dst)
 
-    monkeypatch.setattr(rep.os, "replace", replace)
+    monkeypatch.setattr(os, "replace", replace)
     changed = sample_report()
     changed["hosts"][0]["host"] = "renamed-01"
     with pytest.raises(OSError, match="disk full"):
@@ -127,6 +127,31 @@ def test_a_report_without_summary_gets_one_computed_from_its_hosts(tmp_path):
     expected = report.pop("summary")
     paths = rep.write_reports(report, tmp_path)
     assert json.loads(Path(paths["json"]).read_text(encoding="utf-8"))["summary"] == expected
+
+
+def test_the_reports_line_names_every_file_the_page_first():
+    assert rep.reports_line("reports/audit-20261128T100000Z") == (
+        "Reports: reports/audit-20261128T100000Z/report.{html,json,csv,junit.xml}"
+    )
+    assert rep.reports_line(Path("/tmp/r")) == "Reports: /tmp/r/report.{html,json,csv,junit.xml}"
+
+
+def test_the_format_table_names_the_files_that_are_written_and_summed(written):
+    assert [fmt.filename for fmt in rep.FORMATS] == [
+        "report.json",
+        "report.csv",
+        "report.html",
+        "report.junit.xml",
+    ]
+    expected = {**{fmt.id: fmt.filename for fmt in rep.FORMATS}, "sha256": "SHA256SUMS"}
+    assert expected == rep.FILENAMES
+    sums = Path(written["sha256"]).read_text(encoding="ascii")
+    assert [line.split("  ")[1] for line in sums.splitlines()] == [
+        fmt.filename for fmt in rep.FORMATS
+    ]
+    footer = re.search(r"<footer>(.*?)</footer>", _html(written)).group(1)
+    assert "report.json, report.csv and report.junit.xml beside this file" in footer
+    assert "SHA256SUMS holds the SHA-256 of all four" in footer
 
 
 # --- summary -------------------------------------------------------------------------

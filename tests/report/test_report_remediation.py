@@ -32,6 +32,7 @@ from report_sample import (
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils import report as rep
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import InputError
+from ansible_collections.avshift.remediation.plugins.plugin_utils.report import model, writer
 
 REPORT_FILES = ["report.json", "report.csv", "report.html", "report.junit.xml"]
 FAILED_HOST = "=cmd|' /C calc'!A0"
@@ -93,7 +94,7 @@ def test_remediation_json_round_trips_with_every_key_the_callback_writes(written
     loaded = json.loads(raw.decode("utf-8"))
     assert loaded == remediation_report()
     run = loaded["run"]
-    assert {k: run[k] for k in rep._CHANGE_RUN_KEYS} == {
+    assert {k: run[k] for k in model.CHANGE_RUN_KEYS} == {
         "change_id": CHANGE_ID,
         "operator": OPERATOR,
         "window": WINDOW,
@@ -102,7 +103,7 @@ def test_remediation_json_round_trips_with_every_key_the_callback_writes(written
         "reboot_policy": "if_required",
     }
     for host in loaded["hosts"]:
-        assert set(rep._REMEDIATION_HOST_KEYS) <= set(host)
+        assert set(model.REMEDIATION_HOST_KEYS) <= set(host)
     assert OPERATOR.encode("utf-8") in raw and b"\\u04" not in raw
 
 
@@ -179,13 +180,13 @@ def test_sha256sum_c_catches_a_report_file_changed_afterwards(written):
 
 def test_sha256sums_is_written_last_and_atomically(tmp_path, monkeypatch):
     order = []
-    real_write = rep._write_atomic
+    real_write = writer.write_atomic
 
     def write(path, data):
         order.append(path.name)
         real_write(path, data)
 
-    monkeypatch.setattr(rep, "_write_atomic", write)
+    monkeypatch.setattr(writer, "write_atomic", write)
     rep.write_reports(remediation_report(), tmp_path)
     assert order == [*REPORT_FILES, "SHA256SUMS"]
 
@@ -202,7 +203,7 @@ def test_a_run_that_stops_before_sha256sums_leaves_no_sums_and_none_of_its_files
             raise OSError("disk full")
         real_replace(src, dst)
 
-    monkeypatch.setattr(rep.os, "replace", replace)
+    monkeypatch.setattr(os, "replace", replace)
     changed = remediation_report()
     changed["hosts"][0]["host"] = "renamed-01"
     with pytest.raises(OSError, match="disk full"):
@@ -447,8 +448,16 @@ def test_remediation_html_shows_every_status_with_deferred(written):
     assert 'data-label="Reboot"' in page
 
 
-def test_status_sort_keys_put_deferred_between_failed_and_compliant():
-    rank = rep._STATUS_RANK
+def test_status_sort_keys_put_deferred_between_failed_and_compliant(written):
+    # What the page's Status column sorts by: the second cell of each host's row.
+    rank = {
+        status: int(key)
+        for status, key in re.findall(
+            r'<tbody class="host" data-status="([a-z-]+)">\n<tr class="main">'
+            r'<td data-sort="[^"]*">.*?</td><td data-sort="(\d+)">',
+            _html(written),
+        )
+    }
     assert set(rank) == set(rep.STATUSES)
     assert rank["failed"] < rank["deferred"] < rank["compliant"]
     assert max(rank, key=rank.get) == "compliant"

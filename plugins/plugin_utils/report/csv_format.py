@@ -1,0 +1,112 @@
+# Copyright: avshift contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""report.csv: one row per host, for spreadsheets, every text cell safe to open."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model import (
+    event_name,
+    findings,
+    is_number,
+    product_name,
+    report_kind,
+    residue_paths,
+    verdict_status,
+    without_surrogates,
+)
+
+CSV_COLUMNS = (
+    "host",
+    "status",
+    "os_family",
+    "disallowed",
+    "disallowed_vendors",
+    "approved",
+    "active_approved",
+    "other",
+    "residue",
+    "message",
+    "duration_seconds",
+)
+# Appended to CSV_COLUMNS in a remediation report only; an audit's columns never change.
+REMEDIATION_CSV_COLUMNS = (
+    "change_id",
+    "plan_install",
+    "plan_remove",
+    "actions",
+    "reboot",
+    "before_status",
+    "after_status",
+)
+
+# Spreadsheets run a cell starting with one of these as a formula (OWASP's list).
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def render_csv(report: Mapping) -> str:
+    """One row per host, every text cell guarded against formula injection.
+
+    A remediation report has REMEDIATION_CSV_COLUMNS after the audit's columns.
+    """
+    remediation = report_kind(report) == "remediation"
+    run = report.get("run") or {}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS + (REMEDIATION_CSV_COLUMNS if remediation else ()))
+    for host in report["hosts"]:
+        approved = findings(host, "approved")
+        duration = host.get("duration_seconds")
+        row = [
+            host.get("host"),
+            host.get("status"),
+            host.get("os_family"),
+            "; ".join(product_name(item) for item in findings(host, "disallowed")),
+            "; ".join(_unique(str(item.get("vendor")) for item in findings(host, "disallowed"))),
+            "; ".join(
+                f"{product_name(item)}[{'active' if item.get('active') else 'inactive'}]"
+                for item in approved
+            ),
+            "yes" if any(item.get("active") for item in approved) else "no",
+            "; ".join(product_name(item) for item in findings(host, "other")),
+            "; ".join(residue_paths(host)),
+            host.get("message"),
+        ]
+        cells = [_cell(value) for value in row]
+        # A number the caller measured is not host text; quoting it would break sums.
+        cells.append(repr(duration) if is_number(duration) else _cell(duration))
+        if remediation:
+            cells += [_cell(value) for value in _remediation_row(host, run)]
+        writer.writerow(cells)
+    return buffer.getvalue()
+
+
+def _remediation_row(host: Mapping, run: Mapping) -> list[object]:
+    plan = host.get("plan") or {}
+    actions = host.get("actions") or []
+    return [
+        run.get("change_id"),
+        plan.get("install"),
+        "; ".join(product_name(item) for item in plan.get("remove") or []),
+        "; ".join(
+            f"{event_name(action)}@{action['at']}" if action.get("at") else event_name(action)
+            for action in actions
+        ),
+        host.get("reboot"),
+        verdict_status(host.get("before")),
+        verdict_status(host.get("after")),
+    ]
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    text = without_surrogates(value)
+    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))

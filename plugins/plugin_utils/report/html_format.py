@@ -1,0 +1,588 @@
+# Copyright: avshift contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""report.html: one self-contained page, for the people who read a run's report.
+
+templates/report.html.j2 lays the page out, with the pieces in templates/macros.html.j2;
+this module prepares what it shows (text, counts, times, and which of a few shapes a
+value takes). report.css and report.js are inlined and allowed by their SHA-256 in the
+page's Content-Security-Policy: the page fetches nothing and runs nothing else.
+
+Every {{ value }} is escaped where it is written. Autoescape is on, and `finalize` hands
+it each value already escaped the way html.escape does it (&#x27;, &quot;, where Jinja
+writes &#39;, &#34;), after turning lone surrogates, which UTF-8 cannot encode, into
+U+FFFD: the page stays byte for byte what it was (tests/report/golden).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import html
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import (
+    STATUS_BY_ID,
+    Status,
+    plural,
+)
+from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model import (
+    CHANGE_RUN_KEYS,
+    FINDING_KEYS,
+    KNOWN_HOST_KEYS,
+    KNOWN_RUN_KEYS,
+    STATUSES,
+    action_data,
+    event_name,
+    findings,
+    is_number,
+    product_name,
+    report_kind,
+    residue_paths,
+    verdict_status,
+    without_surrogates,
+)
+
+_TEMPLATES = Path(__file__).with_name("templates")
+
+_OS_LABELS = {"linux": "Linux", "windows": "Windows"}
+_REBOOT_POLICY_LABELS = {"never": "never", "if_required": "if required", "always": "always"}
+_REBOOT_LABELS = {"done": "Done", "pending": "Pending", "not-needed": "Not needed"}
+# Pending first: a host waiting for its restart is the one somebody has to act on.
+_REBOOT_RANK = {"pending": 0, "done": 1, "not-needed": 2}
+_EVENT_LABELS = {
+    "plan": "Planned",
+    "installed": "Installed",
+    "removed": "Removed",
+    "reboot": "Reboot",
+    "verified": "Verified",
+}
+_INSTALL_ORDER_LABELS = {
+    "before-removal": "before the removal",
+    "after-removal": "after the removal",
+}
+_PLAN_KEYS = ("install", "install_order", "remove", "reboot_policy")
+_POLICY_KEYS = ("source", "sha256", "disallowed_vendors", "approved")
+# The findings a host's details list, and what a before/after scan calls them.
+_DETAIL_GROUPS = {"disallowed": "Disallowed", "approved": "Approved", "other": "Other antivirus"}
+_VERDICT_GROUPS = {**_DETAIL_GROUPS, "other": "Other AV"}
+# The chart's geometry, in SVG units: a row per status, its label, its bar.
+_CHART_ROW, _CHART_LABEL_WIDTH, _CHART_BAR_WIDTH, _CHART_WIDTH = 30, 130, 300, 500
+# The footer counts a report's files in words, as a sentence does.
+_NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+def _escaped(value: object) -> object:
+    """Each {{ value }} of the templates as the page writes it (the module docstring says
+    why): escaped by html.escape, unless it is markup already (a macro's, an inlined file)."""
+    if hasattr(value, "__html__"):
+        return value
+    return Markup(html.escape(without_surrogates(value), quote=True))
+
+
+_ENVIRONMENT = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(_TEMPLATES),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    finalize=_escaped,
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render_html(report: Mapping, beside: Sequence[str], sums_filename: str) -> str:
+    """The page of a checked report; `beside` names the other files written with it."""
+    page = _page(report, beside, sums_filename)
+    return _ENVIRONMENT.get_template("report.html.j2").render(page)
+
+
+@functools.cache
+def _inline(name: str) -> dict:
+    """A file of templates/ as the page inlines it, and its hash for the CSP."""
+    # After a line break, so that the code starts on a line of its own; the hash covers
+    # exactly what lies between the tags.
+    code = "\n" + (_TEMPLATES / name).read_text(encoding="utf-8")
+    digest = hashlib.sha256(code.encode("utf-8")).digest()
+    return {"code": Markup(code), "hash": "sha256-" + base64.b64encode(digest).decode("ascii")}
+
+
+def _page(report: Mapping, beside: Sequence[str], sums_filename: str) -> dict:
+    kind = report_kind(report)
+    remediation = kind == "remediation"
+    run = report.get("run") or {}
+    tool = report.get("tool") or {}
+    tool_name = f"{tool.get('name') or 'avshift'} {tool.get('version') or ''}".strip()
+    started, ended = run.get("started"), run.get("ended")
+    statuses = [STATUS_BY_ID[status] for status in _shown_statuses(report)]
+    files = len(beside) + 1
+    return {
+        "title": f"avshift {kind} report",
+        "period": " to ".join(_display_time(t) for t in (started, ended) if t),
+        "tool": tool_name,
+        "style": _inline("report.css"),
+        "script": _inline("report.js"),
+        "started": _moment(started) if started else None,
+        "ended": _moment(ended) if ended else None,
+        "elapsed": _elapsed(started, ended),
+        "check_mode": bool(run.get("check_mode")),
+        "remediation": remediation,
+        "change": _change(run) if remediation else None,
+        "run_rows": _run_rows(run, tool_name, kind),
+        "summary": _summary(report["summary"], statuses),
+        "hosts": [_host(host, run) for host in report["hosts"]],
+        "beside": _and_list(beside),
+        "sums_filename": sums_filename,
+        "files": _NUMBER_WORDS.get(files, str(files)),
+    }
+
+
+def _shown_statuses(report: Mapping) -> tuple[str, ...]:
+    """Every status, but an audit (which defers nothing) shows no empty "Deferred"."""
+    if report_kind(report) == "remediation" or report["summary"]["deferred"]:
+        return STATUSES
+    return tuple(s for s in STATUSES if s != "deferred")
+
+
+def _and_list(words: Sequence[str]) -> str:
+    """ "a, b and c", as a sentence lists them."""
+    return " and ".join(part for part in (", ".join(words[:-1]), *words[-1:]) if part)
+
+
+# --- the shapes a value takes on the page (the macro `shown` writes each) --------------
+
+
+def _text(value: object) -> dict:
+    return {"kind": "text", "text": value}
+
+
+def _absent(text: str = "none") -> dict:
+    return {"kind": "absent", "text": text}
+
+
+_DASH = {"kind": "dash"}
+
+
+def _code(value: object, css: str = "") -> dict:
+    return {"kind": "code", "text": value, "css": css}
+
+
+def _optional_code(value: object, css: str = "") -> dict:
+    return _absent() if value is None or value == "" else _code(value, css)
+
+
+def _shown(value: object, *, as_code: bool = False) -> dict:
+    """A value of any shape, as text; with as_code (evidence, not prose) in <code>, and a
+    structure on one line rather than indented."""
+    if value is None or value == "" or value == []:
+        return _absent()
+    if isinstance(value, bool):
+        return _text("yes" if value else "no")
+    if isinstance(value, str | int | float):
+        text = str(value)
+    elif isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        text = ", ".join(map(str, value))
+    elif as_code:
+        return _code(json.dumps(value, ensure_ascii=False, default=str))
+    else:
+        return {"kind": "pre", "text": json.dumps(value, indent=2, ensure_ascii=False, default=str)}
+    return _code(text) if as_code else _text(text)
+
+
+def _humanize(key: object) -> str:
+    text = str(key).replace("_", " ").replace("-", " ")
+    return text[:1].upper() + text[1:]
+
+
+# --- times -----------------------------------------------------------------------------
+
+
+def _parse_time(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _display_time(value: object) -> str:
+    moment = _parse_time(value)
+    if moment is None:
+        return str(value)
+    text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    offset = moment.utcoffset()
+    if offset is None:
+        return text
+    return f"{text} UTC" if not offset else f"{text} {moment.strftime('%z')}"
+
+
+def _display_day(moment: datetime) -> str:
+    offset = moment.utcoffset()
+    if offset is None:
+        return moment.strftime("%Y-%m-%d")
+    return moment.strftime("%Y-%m-%d (UTC)" if not offset else "%Y-%m-%d (%z)")
+
+
+def _moment(value: object) -> dict:
+    return {"kind": "time", "datetime": value, "text": _display_time(value), "title": None}
+
+
+def _elapsed(started: object, ended: object) -> str | None:
+    begin, end = _parse_time(started), _parse_time(ended)
+    if begin is None or end is None or (begin.tzinfo is None) != (end.tzinfo is None):
+        return None
+    seconds = round((end - begin).total_seconds())
+    if seconds < 0:
+        return None
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+
+# --- the run: its change, its facts, its summary ----------------------------------------
+
+
+def _change(run: Mapping) -> dict:
+    """The change record: what was approved, by whom, when, and how the run was paced."""
+    window = run.get("window")
+    if isinstance(window, Mapping):
+        start, end = window.get("start"), window.get("end")
+        window = {
+            "kind": "period",
+            "start": _moment(start),
+            "end": _moment(end),
+            "length": _elapsed(start, end),
+        }
+    else:
+        window = _shown(window)
+    batch = run.get("batch")
+    max_fail = run.get("max_fail_percentage")
+    policy = run.get("reboot_policy")
+    return {
+        "dry_run": bool(run.get("check_mode")),
+        "change_id": _optional_code(run.get("change_id"), "change-id"),
+        "operator": _shown(run.get("operator")),
+        "window": window,
+        "batch": _text(batch) if batch not in (None, "") else _absent("all hosts at once"),
+        "max_fail": _text(f"{max_fail}%") if is_number(max_fail) else _shown(max_fail),
+        "reboot_policy": _text(_REBOOT_POLICY_LABELS.get(policy, policy)) if policy else _DASH,
+    }
+
+
+def _run_rows(run: Mapping, tool_name: str, kind: str) -> list[tuple[str, dict]]:
+    """The Run section's label and value pairs; a key nobody knows is shown as it is."""
+    policy = run.get("policy") or {}
+    approved = policy.get("approved")
+    rows = [
+        ("Kind", _text(kind)),
+        ("Inventory", _optional_code(run.get("inventory"))),
+        ("Playbook", _optional_code(run.get("playbook"))),
+        ("Check mode", _shown(bool(run.get("check_mode")))),
+        ("Policy", _optional_code(policy.get("source"))),
+        ("Policy SHA-256", _optional_code(policy.get("sha256"), "hash")),
+        ("Disallowed vendors", _shown(policy.get("disallowed_vendors"))),
+    ]
+    if isinstance(approved, Mapping):
+        rows += [
+            (f"Approved on {_OS_LABELS.get(family, str(family))}", _shown(vendors))
+            for family, vendors in approved.items()
+        ]
+    else:
+        rows.append(("Approved", _shown(approved)))
+    rows += [
+        (f"Policy {_humanize(key).lower()}", _shown(value))
+        for key, value in policy.items()
+        if key not in _POLICY_KEYS
+    ]
+    shown_elsewhere = KNOWN_RUN_KEYS + (CHANGE_RUN_KEYS if kind == "remediation" else ())
+    rows += [(_humanize(k), _shown(v)) for k, v in run.items() if k not in shown_elsewhere]
+    rows.append(("Tool", _text(tool_name)))
+    return rows
+
+
+def _summary(summary: Mapping, statuses: list[Status]) -> dict:
+    total = summary["total"]
+    compliant = summary["compliant"]
+    return {
+        "total": total,
+        "compliant": compliant,
+        "share": f"{round(100 * compliant / total)}%" if total else None,
+        "cards": [{"status": status, "count": summary[status.id]} for status in statuses],
+        "chart": _chart(summary, statuses),
+    }
+
+
+def _chart(summary: Mapping, statuses: list[Status]) -> dict:
+    """A horizontal bar per status, labelled in text; the SVG needs nothing external."""
+    biggest = max([summary[status.id] for status in statuses] + [1])
+    bars = []
+    for index, status in enumerate(statuses):
+        top = 3 + index * _CHART_ROW
+        count = summary[status.id]
+        length = round(_CHART_BAR_WIDTH * count / biggest) if count else 0
+        bars.append(
+            {"status": status, "count": count, "y": top + 4, "text_y": top + 19, "length": length}
+        )
+    return {
+        "width": _CHART_WIDTH,
+        "height": _CHART_ROW * len(statuses) + 6,
+        "description": ", ".join(f"{s.label}: {summary[s.id]}" for s in statuses),
+        "label_x": _CHART_LABEL_WIDTH - 8,
+        "bar_x": _CHART_LABEL_WIDTH,
+        "bar_width": _CHART_BAR_WIDTH,
+        "bar_height": _CHART_ROW - 10,
+        "count_x": _CHART_LABEL_WIDTH + _CHART_BAR_WIDTH + 10,
+        "bars": bars,
+    }
+
+
+# --- a host: its row, and the details it expands to ---------------------------------------
+
+
+def _host(host: Mapping, run: Mapping) -> dict:
+    name = host["host"]
+    family = host.get("os_family")
+    disallowed = findings(host, "disallowed")
+    approved = findings(host, "approved")
+    other = findings(host, "other")
+    residue = residue_paths(host)
+    duration = host.get("duration_seconds")
+    message = host.get("message")
+    reboot = host.get("reboot")
+    return {
+        "name": name,
+        "status": STATUS_BY_ID[host["status"]],
+        "os": _OS_LABELS.get(family, family) if family else None,
+        "disallowed": ", ".join(product_name(f) for f in disallowed),
+        "approved": [_product(item, "approved") for item in approved],
+        "other": ", ".join(product_name(f) for f in other),
+        "residue": plural(len(residue), "path") if residue else None,
+        "reboot": _reboot(reboot),
+        "message": message,
+        "duration": f"{duration:.2f}" if is_number(duration) else None,
+        # What the page's script sorts each column by.
+        "sort": {
+            "name": name.lower(),
+            "family": family or "",
+            "disallowed": len(disallowed),
+            "approved": ", ".join(product_name(a) for a in approved).lower(),
+            "other": len(other),
+            "residue": len(residue),
+            "reboot": str(_REBOOT_RANK.get(reboot, 3)) if reboot else "",
+            "message": str(message or "").lower(),
+            "duration": repr(duration) if is_number(duration) else "",
+        },
+        "details": _details(host, run),
+    }
+
+
+def _reboot(state: object) -> dict | None:
+    if state is None:
+        return None
+    label = _REBOOT_LABELS.get(state, state)
+    return {"id": state, "known": state in _REBOOT_LABELS, "label": label}
+
+
+def _listed(label: object, evidence: list[dict], origin: str = "", active=None) -> dict:
+    """An entry of a list of products: a finding, a planned removal, a vendor's residue.
+    `active` is None but for approved products, which are tagged active or inactive."""
+    return {"label": label, "active": active, "origin": origin, "evidence": evidence}
+
+
+def _product(item: Mapping, key: str) -> dict:
+    """A finding, with where it comes from and the evidence it was found by."""
+    label = product_name(item)
+    return _listed(
+        label,
+        _evidence_of(item),
+        _origin(item, label),
+        bool(item.get("active")) if key == "approved" else None,
+    )
+
+
+def _origin(item: Mapping, label: str) -> str:
+    return " / ".join(
+        str(item[key]) for key in ("vendor", "product") if item.get(key) and item[key] != label
+    )
+
+
+def _evidence_of(item: Mapping) -> list[dict]:
+    return [
+        {"kind": entry.get("kind"), "value": entry.get("value")}
+        if isinstance(entry, Mapping)
+        else {"kind": "", "value": entry}
+        for entry in item.get("evidence") or []
+    ]
+
+
+def _details(host: Mapping, run: Mapping) -> dict | None:
+    """What a host's row expands to (None: nothing), and the line that sums it up."""
+    compare, work, counts = _remediation(host, run)
+    remediated = compare is not None or work is not None
+    groups = []
+    for key, heading in _DETAIL_GROUPS.items():
+        found = findings(host, key)
+        if found:
+            counts.append(f"{len(found)} {heading.lower()}")
+            groups.append(
+                {"key": key, "heading": heading, "products": [_product(f, key) for f in found]}
+            )
+    residue = [
+        _listed(item.get("vendor") or "unknown", _evidence_of(item))
+        for item in findings(host, "residue")
+    ]
+    if residue:
+        counts.append(plural(len(residue_paths(host)), "residue path"))
+    extras = [key for key in host if key not in KNOWN_HOST_KEYS]
+    if extras:
+        counts.append(", ".join(_humanize(key).lower() for key in extras))
+    if not (remediated or groups or residue or extras):
+        return None
+    return {
+        "what": "Remediation of" if remediated else "Findings for",
+        "summary": " · ".join(counts),
+        "why": host["status"] == "non-compliant"
+        and not any(item.get("active") for item in findings(host, "approved")),
+        "compare": compare,
+        "work": work,
+        "divider": remediated and any(findings(host, key) for key in FINDING_KEYS),
+        "groups": groups,
+        "residue": residue,
+        "extras": [{"heading": _humanize(key), "value": _shown(host[key])} for key in extras],
+    }
+
+
+def _remediation(host: Mapping, run: Mapping) -> tuple[dict | None, dict | None, list[str]]:
+    """What a remediation found and did on a host: the scans before and after, and its
+    work (the plan, or the reboot alone, and the actions); then the words for each."""
+    counts = []
+    before, after = host.get("before"), host.get("after")
+    plan, actions, reboot = host.get("plan"), host.get("actions") or [], host.get("reboot")
+    dry_run = bool(run.get("check_mode"))
+    compare = None
+    if before is not None or after is not None:
+        was, now = verdict_status(before) or "not scanned", verdict_status(after)
+        missing, short = _no_after_scan(host, run)
+        counts.append(f"{was} → {now}" if now else f"{was}, {short}")
+        compare = {
+            "before": _verdict(before, "Before remediation", "Not scanned"),
+            "after": _verdict(after, "After remediation", missing),
+        }
+    work = {"plan": None, "reboot": None, "actions": None}
+    if isinstance(plan, Mapping):
+        counts.append("plan only (dry run)" if dry_run else "plan")
+        work["plan"] = _plan(plan, reboot, dry_run)
+    elif reboot is not None:
+        work["reboot"] = _reboot(reboot)
+    if actions:
+        counts.append(plural(len(actions), "action"))
+        work["actions"] = _timeline(actions)
+    if reboot is not None:
+        counts.append(f"reboot {str(_REBOOT_LABELS.get(reboot, reboot)).lower()}")
+    return compare, work if any(work.values()) else None, counts
+
+
+def _no_after_scan(host: Mapping, run: Mapping) -> tuple[str, str]:
+    """Why a host has no scan after remediation: as a sentence, and for a summary line."""
+    if host.get("status") == "deferred":
+        return "Not started", "not started"
+    if run.get("check_mode"):
+        return "Dry run: not scanned after", "dry run"
+    if host.get("plan") is None and verdict_status(host.get("before")) == "compliant":
+        return "Left alone: already compliant", "left alone"
+    return "Not scanned after", "not scanned after"
+
+
+def _verdict(verdict: object, title: str, missing: str) -> dict:
+    if not isinstance(verdict, Mapping):
+        return {"title": title, "missing": missing}
+    status = verdict_status(verdict)
+    paths = residue_paths(verdict)
+    return {
+        "title": title,
+        "missing": None,
+        "status": STATUS_BY_ID[status] if status else None,
+        "css": status or "unknown",
+        "groups": [
+            {"heading": heading, "products": [_product(f, key) for f in findings(verdict, key)]}
+            for key, heading in _VERDICT_GROUPS.items()
+            if findings(verdict, key)
+        ],
+        "residue": plural(len(paths), "path") if paths else None,
+    }
+
+
+def _plan(plan: Mapping, reboot: object, dry_run: bool) -> dict:
+    install = plan.get("install")
+    order = plan.get("install_order")
+    policy = plan.get("reboot_policy")
+    return {
+        "heading": "Plan (dry run: not carried out)" if dry_run else "Plan",
+        "install": install,
+        "order": _INSTALL_ORDER_LABELS.get(order, order) if install and order else None,
+        "removals": [_removal(item) for item in plan.get("remove") or []],
+        "reboot": _reboot(reboot),
+        "reboot_policy": _REBOOT_POLICY_LABELS.get(policy, policy) if policy else None,
+        "extras": [
+            {"label": _humanize(key), "value": _shown(value)}
+            for key, value in plan.items()
+            if key not in _PLAN_KEYS
+        ],
+    }
+
+
+def _removal(item: Mapping) -> dict:
+    """A product the plan removes, with the packages and MSI products that make it up."""
+    evidence = [{"kind": "package", "value": package} for package in item.get("packages") or []]
+    for entry in item.get("windows") or []:
+        evidence += [
+            {"kind": kind, "value": entry[key]}
+            for key, kind in (("display_name", "MSI product"), ("product_code", "code"))
+            if entry.get(key)
+        ]
+    label = product_name(item)
+    return _listed(label, evidence, _origin(item, label))
+
+
+def _timeline(actions: list[Mapping]) -> list[dict]:
+    """The actions as times of day, each new date named before its first action."""
+    entries, last_day = [], None
+    for action in actions:
+        at = action.get("at")
+        moment = _parse_time(at) if at else None
+        day = None
+        if moment is None:
+            when = _code(at) if at else _absent("no time")
+        else:
+            this_day = (moment.date(), moment.utcoffset())
+            if this_day != last_day:
+                day = _display_day(moment)
+            last_day = this_day
+            when = {
+                "kind": "time",
+                "datetime": at,
+                "title": _display_time(at),
+                "text": moment.strftime("%H:%M:%S"),
+            }
+        event = event_name(action)
+        entries.append(
+            {
+                "day": day,
+                "when": when,
+                "event": event,
+                "label": _EVENT_LABELS.get(event, event),
+                # Keys as the playbook wrote them: this is evidence, not prose.
+                "data": [
+                    {"key": key, "value": _shown(value, as_code=True)}
+                    for key, value in action_data(action).items()
+                ],
+            }
+        )
+    return entries

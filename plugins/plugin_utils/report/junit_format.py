@@ -1,0 +1,167 @@
+# Copyright: avshift contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""report.junit.xml: one test case per host, so that CI shows a fleet like a test run."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model import (
+    KNOWN_RUN_KEYS,
+    REMEDIATION_HOST_KEYS,
+    action_data,
+    event_name,
+    findings,
+    product_name,
+    report_kind,
+    verdict_status,
+)
+
+# What XML 1.0 cannot hold at all, lone surrogates included.
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def render_junit(report: Mapping) -> str:
+    """One testsuite, one testcase per host: CI shows non-compliant hosts as failures.
+
+    Unreachable and failed hosts are errors; a deferred host was never started, so it is
+    skipped. What a remediation did to a host goes into the failure or error text, or into
+    system-out when the host passed.
+    """
+    kind = report_kind(report)
+    run = report.get("run") or {}
+    hosts = report["hosts"]
+    counts = report["summary"]
+    durations = [
+        h["duration_seconds"] for h in hosts if isinstance(h.get("duration_seconds"), int | float)
+    ]
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": f"avshift {kind}",
+            "tests": str(len(hosts)),
+            "failures": str(counts["non-compliant"]),
+            "errors": str(counts["unreachable"] + counts["failed"]),
+            "skipped": str(counts["deferred"]),
+            "time": _seconds(sum(durations)),
+        },
+    )
+    if run.get("started"):
+        suite.set("timestamp", _xml(run["started"]))
+    properties = ET.SubElement(suite, "properties")
+    for name, value in _properties(report):
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        ET.SubElement(properties, "property", {"name": _xml(name), "value": _xml(value)})
+    for host in hosts:
+        case = ET.SubElement(
+            suite, "testcase", {"classname": f"avshift.{kind}", "name": _xml(host["host"])}
+        )
+        if isinstance(host.get("duration_seconds"), int | float):
+            case.set("time", _seconds(host["duration_seconds"]))
+        status = host["status"]
+        remediation = _remediation_lines(host)
+        if status == "non-compliant":
+            message = host.get("message") or "non-compliant"
+            failure = ET.SubElement(
+                case, "failure", {"message": _xml(message), "type": "non-compliant"}
+            )
+            details = [message, _non_compliance_details(host), *remediation]
+            failure.text = _xml("\n".join(line for line in details if line))
+        elif status in ("unreachable", "failed"):
+            message = host.get("message") or f"host {status}"
+            error = ET.SubElement(case, "error", {"message": _xml(message), "type": status})
+            error.text = _xml("\n".join([message, *remediation]))
+        elif status == "deferred":
+            message = host.get("message") or "deferred: not started"
+            ET.SubElement(case, "skipped", {"message": _xml(message)})
+        elif remediation:
+            ET.SubElement(case, "system-out").text = _xml("\n".join(remediation))
+    ET.indent(suite)
+    # ElementTree writes its declaration only when it encodes; decoding gives the text
+    # that the registry encodes back to the same bytes.
+    return ET.tostring(suite, encoding="utf-8", xml_declaration=True).decode("utf-8") + "\n"
+
+
+def _xml(value: object) -> str:
+    return _XML_INVALID.sub("\ufffd", str(value))
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _properties(report: Mapping) -> list[tuple[str, object]]:
+    run = report.get("run") or {}
+    policy = run.get("policy") or {}
+    tool = report.get("tool") or {}
+    pairs: list[tuple[str, object]] = [
+        ("kind", report.get("kind")),
+        ("tool.version", tool.get("version")),
+        ("run.inventory", run.get("inventory")),
+        ("run.playbook", run.get("playbook")),
+        ("run.check_mode", run.get("check_mode")),
+        ("run.ended", run.get("ended")),
+        ("policy.source", policy.get("source")),
+        ("policy.sha256", policy.get("sha256")),
+    ]
+    # Remediation runs carry more (change id, window); keep the scalar ones.
+    pairs += [
+        (f"run.{key}", value)
+        for key, value in run.items()
+        if key not in KNOWN_RUN_KEYS and isinstance(value, str | int | float | bool)
+    ]
+    window = run.get("window")
+    if isinstance(window, Mapping):
+        pairs += [(f"run.window.{key}", window.get(key)) for key in ("start", "end")]
+    return [(name, value) for name, value in pairs if value is not None]
+
+
+def _remediation_lines(host: Mapping) -> list[str]:
+    """What a remediation planned and did on a host, one fact a line, for CI logs."""
+    if not any(host.get(key) is not None for key in REMEDIATION_HOST_KEYS):
+        return []
+    lines = []
+    before, after = host.get("before"), host.get("after")
+    if before is not None or after is not None:
+        lines.append(
+            f"before: {verdict_status(before) or 'not scanned'}; "
+            f"after: {verdict_status(after) or 'not scanned'}"
+        )
+    plan = host.get("plan")
+    if isinstance(plan, Mapping):
+        install = plan.get("install")
+        order = plan.get("install_order")
+        removals = ", ".join(product_name(item) for item in plan.get("remove") or []) or "nothing"
+        lines.append(
+            f"plan: install {install or 'nothing'}"
+            + (f" ({order})" if install and order else "")
+            + f"; remove {removals}; reboot {plan.get('reboot_policy') or 'not set'}"
+        )
+    for action in host.get("actions") or []:
+        data = action_data(action)
+        details = " ".join(f"{key}={_plain(value)}" for key, value in data.items())
+        lines.append(
+            " ".join(str(part) for part in (action.get("at"), event_name(action), details) if part)
+        )
+    if host.get("reboot") is not None:
+        lines.append(f"reboot: {host['reboot']}")
+    return lines
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _non_compliance_details(host: Mapping) -> str:
+    """The findings behind a host's non-compliance, with their evidence, a line each."""
+    lines = []
+    for finding in findings(host, "disallowed"):
+        lines.append(f"disallowed: {product_name(finding)} ({finding.get('vendor')})")
+        lines += [f"  {e.get('kind')}: {e.get('value')}" for e in finding.get("evidence") or []]
+    return "\n".join(lines)

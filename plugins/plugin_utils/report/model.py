@@ -1,0 +1,225 @@
+# Copyright: avshift contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The report every format renders: its shape, its checks, and what the writer derives.
+
+checked_report() refuses a report that a format could not walk, and adds the two things
+the writer derives (the summary, and a non-compliant host's reason), so that every format
+renders the same facts. The helpers below read a report the way every format reads it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import explain
+from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import STATUS_IDS
+from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import (
+    InputError,
+    describe_type,
+)
+
+STATUSES = STATUS_IDS
+FINDING_KEYS = ("disallowed", "approved", "other", "residue")
+REMEDIATION_HOST_KEYS = ("before", "after", "plan", "actions", "reboot")
+KNOWN_HOST_KEYS = frozenset(
+    (
+        "host",
+        "status",
+        "os_family",
+        "message",
+        "duration_seconds",
+        *FINDING_KEYS,
+        *REMEDIATION_HOST_KEYS,
+    )
+)
+KNOWN_RUN_KEYS = ("started", "ended", "inventory", "playbook", "check_mode", "policy")
+CHANGE_RUN_KEYS = (
+    "change_id",
+    "operator",
+    "window",
+    "batch",
+    "max_fail_percentage",
+    "reboot_policy",
+)
+
+# Lone surrogates (e.g. from an undecodable Windows name) cannot be encoded as UTF-8.
+SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def summarize(hosts: Iterable[Mapping]) -> dict[str, int]:
+    """Count hosts per status; every status is present, zero or not ("deferred" too).
+
+    The status a host carries is the only thing counted: an unreachable, failed or
+    deferred (never started) host was not checked, so it is never compliant whatever
+    findings it carries.
+    """
+    counts = {"total": 0, **dict.fromkeys(STATUSES, 0)}
+    for index, host in enumerate(hosts):
+        status = host.get("status") if isinstance(host, Mapping) else None
+        if status not in STATUSES:
+            raise InputError(
+                "report",
+                f"hosts[{index}].status",
+                f"expected one of {', '.join(STATUSES)}, got {status!r}",
+            )
+        counts[status] += 1
+        counts["total"] += 1
+    return counts
+
+
+def checked_report(report: object) -> dict:
+    """The report as every format renders it, or InputError naming the field at fault.
+
+    A report without "summary" gets one computed from its hosts; a summary that disagrees
+    with the hosts is refused.
+    """
+    if not isinstance(report, Mapping):
+        raise InputError("report", None, f"expected an object, got {describe_type(report)}")
+    hosts = report.get("hosts")
+    if not isinstance(hosts, list):
+        raise InputError("report", "hosts", f"expected a list, got {describe_type(hosts)}")
+    for index, host in enumerate(hosts):
+        if not isinstance(host, Mapping):
+            raise InputError(
+                "report", f"hosts[{index}]", f"expected an object, got {describe_type(host)}"
+            )
+        if not isinstance(host.get("host"), str) or not host["host"]:
+            raise InputError("report", f"hosts[{index}].host", "expected a host name")
+        _check_findings(host, f"hosts[{index}]")
+        _check_remediation(host, f"hosts[{index}]")
+    counts = summarize(hosts)
+    run = report.get("run") if isinstance(report.get("run"), Mapping) else {}
+    report = {**report, "hosts": [_with_message(host, run) for host in hosts]}
+    given = report.get("summary")
+    if given is None:
+        return {**report, "summary": counts}
+    # Every format shows these counts; one that contradicts the host list is a caller bug.
+    if not isinstance(given, Mapping):
+        raise InputError("report", "summary", f"expected an object, got {describe_type(given)}")
+    wrong = {key: given.get(key) for key, count in counts.items() if given.get(key) != count}
+    if wrong:
+        raise InputError("report", "summary", f"says {wrong}, but the hosts add up to {counts}")
+    return dict(report)
+
+
+def _with_message(host: Mapping, run: Mapping) -> Mapping:
+    """A non-compliant host's message is the reason, unless the run gave one: every
+    format shows the same text, and rendering a report again changes nothing."""
+    if host.get("status") != "non-compliant" or host.get("message"):
+        return host
+    return {**host, "message": non_compliance_reason(host, run)}
+
+
+def _check_findings(findings: Mapping, where: str) -> None:
+    for key in FINDING_KEYS:
+        if not _list_of_objects(findings.get(key)):
+            raise InputError("report", f"{where}.{key}", "expected a list of objects")
+
+
+def _list_of_objects(value: object) -> bool:
+    return value is None or (isinstance(value, list) and all(isinstance(v, Mapping) for v in value))
+
+
+def _check_remediation(host: Mapping, where: str) -> None:
+    """The containers every format walks; their leaves are shown as they are."""
+    for key in ("before", "after"):
+        verdict = host.get(key)
+        if verdict is None:
+            continue
+        if not isinstance(verdict, Mapping):
+            raise InputError(
+                "report", f"{where}.{key}", f"expected an object, got {describe_type(verdict)}"
+            )
+        _check_findings(verdict, f"{where}.{key}")
+    plan = host.get("plan")
+    if plan is not None:
+        if not isinstance(plan, Mapping):
+            raise InputError(
+                "report", f"{where}.plan", f"expected an object, got {describe_type(plan)}"
+            )
+        if not _list_of_objects(plan.get("remove")):
+            raise InputError("report", f"{where}.plan.remove", "expected a list of objects")
+        for number, item in enumerate(plan.get("remove") or []):
+            if not isinstance(item.get("packages"), list | None):
+                raise InputError(
+                    "report", f"{where}.plan.remove[{number}].packages", "expected a list"
+                )
+            if not _list_of_objects(item.get("windows")):
+                raise InputError(
+                    "report",
+                    f"{where}.plan.remove[{number}].windows",
+                    "expected a list of objects",
+                )
+    if not _list_of_objects(host.get("actions")):
+        raise InputError("report", f"{where}.actions", "expected a list of objects")
+    reboot = host.get("reboot")
+    if reboot is not None and not isinstance(reboot, str):
+        raise InputError(
+            "report", f"{where}.reboot", f"expected text or null, got {describe_type(reboot)}"
+        )
+
+
+def non_compliance_reason(host: Mapping, run: Mapping) -> str:
+    """Why a host is not compliant, in one line: the classifier's own rule (explain), so
+    a report states the reasons a verdict has."""
+    approved = (run.get("policy") or {}).get("approved")
+    allowed = approved.get(host.get("os_family")) if isinstance(approved, Mapping) else None
+    return "; ".join(explain(host, allowed)) or "non-compliant"
+
+
+# --- reading a checked report ---------------------------------------------------------
+
+
+def report_kind(report: Mapping) -> str:
+    return str(report.get("kind") or "audit")
+
+
+def findings(holder: Mapping, key: str) -> list[Mapping]:
+    """A host's (or a verdict's) findings of one kind: "disallowed", "approved", ..."""
+    return holder.get(key) or []
+
+
+def product_name(item: Mapping) -> str:
+    return str(item.get("name") or item.get("product") or item.get("vendor") or "unknown")
+
+
+def residue_paths(holder: Mapping) -> list[str]:
+    return [
+        str(evidence.get("value"))
+        for residue in findings(holder, "residue")
+        for evidence in residue.get("evidence") or []
+    ]
+
+
+def verdict_status(verdict: object) -> str | None:
+    """The verdict as "compliant" or "non-compliant"; None when there was no scan."""
+    if not isinstance(verdict, Mapping) or not isinstance(verdict.get("compliant"), bool):
+        return None
+    return "compliant" if verdict["compliant"] else "non-compliant"
+
+
+def event_name(action: Mapping) -> str:
+    return str(action.get("event") or action.get("action") or "action")
+
+
+def action_data(action: Mapping) -> dict:
+    """An action's data, with any key besides event, at and data folded in."""
+    data = action.get("data")
+    merged = dict(data) if isinstance(data, Mapping) else {}
+    if data is not None and not isinstance(data, Mapping):
+        merged["data"] = data
+    for key, value in action.items():
+        if key not in ("event", "at", "data") and not (key == "action" and not action.get("event")):
+            merged[key] = value
+    return merged
+
+
+def is_number(value: object) -> bool:
+    """A number the caller measured; a boolean is not one, though Python says it is."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def without_surrogates(value: object) -> str:
+    """The value as text that UTF-8 can encode: each lone surrogate becomes U+FFFD."""
+    return SURROGATES.sub("\ufffd", str(value))
