@@ -15,7 +15,6 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.change import (
-    DEFAULT_CHANGE_ID_PATTERN,
     ChangeRefused,
     check_change_id,
     check_max_fail,
@@ -29,7 +28,8 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.change import 
 ARGUMENT_SPEC = {
     "change_id": {"type": "raw", "required": True},
     "window": {"type": "raw", "required": True},
-    "change_id_pattern": {"type": "str", "default": DEFAULT_CHANGE_ID_PATTERN},
+    # None: the collection's own pattern (contract.CHANGE_ID_PATTERN).
+    "change_id_pattern": {"type": "str"},
     "operator": {"type": "str"},
     # gate: refuse or defer a batch when the window is not open; report: only say its state
     # (e.g. before a reboot, which is skipped outside the window).
@@ -91,6 +91,7 @@ class ActionModule(ActionBase):
             batch_spec=None if batch_spec is None else str(batch_spec),
             max_fail_percentage=max_fail,
             reboot_policy=reboot,
+            mode=args["mode"],
         )
         if state == "open" or self._task.check_mode or args["mode"] == "report":
             # A dry run is how a change is prepared, usually before its window opens.

@@ -104,6 +104,13 @@ def exit_for_summary(summary: dict) -> Exit:
     return exit_for_statuses(status for status in STATUS_IDS if summary.get(status))
 
 
+# What a change id must match unless a site says otherwise (--change-id-pattern,
+# avshift_remediate_change_id_pattern): a ticket prefix and a number, e.g. CHG0012345.
+CHANGE_ID_PATTERN = r"^[A-Z][A-Z0-9]*-?[0-9]+$"
+
+# The fleet report's own format (report.json "schema"); bumped when a field changes meaning.
+REPORT_SCHEMA = 1
+
 # Report directories: one per run, named after the run's kind and its UTC start time.
 # A relative path means relative to the directory the command was started in.
 REPORT_DIR_PARENT = "reports"
@@ -115,9 +122,10 @@ def default_report_dir(kind: str, now: datetime.datetime | None = None) -> str:
     return os.path.join(REPORT_DIR_PARENT, f"{kind}-{stamp}")
 
 
-# The line the fleet_report callback prints when it cannot write the reports; the CLI
-# exits 4 with it.
+# The lines the fleet_report callback prints when it cannot write the reports or the
+# journal; the CLI exits 4 with them (and stops a run whose journal broke).
 REPORT_WRITE_ERROR = "avshift: cannot write the fleet report"
+JOURNAL_WRITE_ERROR = "avshift: cannot write the run journal"
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

@@ -12,16 +12,20 @@ import json
 import os
 import secrets
 import shlex
+import signal
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ansible_collections.avshift.remediation.plugins.plugin_utils import task_names
+from ansible_collections.avshift.remediation.plugins.plugin_utils import record
 from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import (
+    JOURNAL_WRITE_ERROR,
     REPORT_WRITE_ERROR,
 )
+from ansible_collections.avshift.remediation.plugins.plugin_utils.outcome import RunFold
+from ansible_collections.avshift.remediation.plugins.plugin_utils.record import journal_path
 
 # ansible-playbook's exit codes for input it refused before running anything: a parser
 # error (4) and bad options (5); see ansible's cli/__init__.py.
@@ -97,18 +101,49 @@ def count_hosts(inventory: str, limit: str | None) -> int:
     return len(hosts)
 
 
+class JournalTail:
+    """Reads a run's journal as the callback writes it, one complete line at a time."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._offset = 0
+        self._partial = b""
+
+    def new_events(self) -> list[dict]:
+        try:
+            with open(self.path, "rb") as stream:
+                stream.seek(self._offset)
+                chunk = stream.read()
+        except FileNotFoundError:
+            return []
+        self._offset += len(chunk)
+        lines = (self._partial + chunk).split(b"\n")
+        self._partial = lines.pop()
+        events = []
+        for line in lines:
+            with contextlib.suppress(ValueError):
+                events.append(json.loads(line.decode("utf-8", "surrogateescape")))
+        return events
+
+
 @dataclass
 class Progress:
-    """Counts hosts as their scans finish; draws a bar on a terminal, lines elsewhere."""
+    """Shows hosts as their outcome becomes known: a bar on a terminal, lines elsewhere.
+
+    The outcome of a host is the one the fleet report gives it: both fold the run's
+    journal with the same rules (outcome.RunFold).
+    """
 
     total: int
-    remediation: bool = False
-    check: bool = False
     stream: object = sys.stderr
     done: set = field(default_factory=set)
     started_hosts: set = field(default_factory=set)  # any host the playbook reached
     non_compliant: int = 0
     started: float = field(default_factory=time.monotonic)
+    fold: RunFold = field(default_factory=RunFold)
+    tail: JournalTail | None = None
+    # Set when the callback says it cannot keep the record: the run is stopped.
+    journal_error: str | None = None
 
     @property
     def interactive(self) -> bool:
@@ -131,57 +166,86 @@ class Progress:
             if len(self.done) >= self.total:
                 self.stream.write("\n")
         else:
-            suffix = f" ({detail})" if detail else ""
+            suffix = f" ({_short(detail)})" if detail else ""
             self.stream.write(f"[{len(self.done)}/{self.total}] {host}: {status}{suffix}\n")
         self.stream.flush()
 
     def handle(self, event: dict) -> bool:
+        """ansible-runner's event handler: each event is a moment to read the journal."""
         data = event.get("event_data") or {}
         host = data.get("host")
-        kind = event.get("event")
-        if not host:
-            return True
-        if kind and kind.startswith("runner_"):
+        if host and str(event.get("event", "")).startswith("runner_"):
             self.started_hosts.add(host)
-        res = data.get("res") or {}
-        action = data.get("resolved_action", data.get("task_action"))
-        if kind == "runner_on_unreachable":
-            self.host_done(host, "unreachable", _short(res.get("msg")))
-        elif kind == "runner_on_failed" and not data.get("ignore_errors"):
-            status = "deferred" if action in task_names.WINDOW_ACTIONS else "failed"
-            self.host_done(host, status, _short(res.get("msg")))
-        elif kind == "runner_on_ok" and action in task_names.WINDOW_ACTIONS and res.get("deferred"):
-            for name in res.get("batch") or [host]:
-                self.host_done(name, "deferred", _short(res.get("msg")))
-        elif kind == "runner_on_ok" and action in self._final_actions:
-            self._final(host, action, res)
+        if JOURNAL_WRITE_ERROR in str(event.get("stdout") or ""):
+            self.journal_error = _short(event["stdout"].split(JOURNAL_WRITE_ERROR, 1)[1])
+        self.catch_up()
         return True
 
-    @property
-    def _final_actions(self) -> frozenset:
-        return task_names.EVIDENCE_ACTIONS if self.remediation else task_names.SCAN_ACTIONS
-
-    def _final(self, host: str, action: str, res: dict) -> None:
-        """The task after which a host's outcome is known."""
-        if action in task_names.SCAN_ACTIONS and "compliant" in res:
-            names = ", ".join(item.get("name", "?") for item in res.get("disallowed", []))
-            self.host_done(host, "compliant" if res["compliant"] else "non-compliant", names)
+    def catch_up(self) -> None:
+        if self.tail is None:
             return
-        event, details = res.get("event"), res.get("data") or {}
-        if event == "verified":
-            self.host_done(host, "compliant" if details.get("compliant") else "non-compliant")
-        elif event == "plan" and (
-            self.check or not (details.get("install") or details.get("remove"))
-        ):
-            removals = ", ".join(item.get("name", "?") for item in details.get("remove") or [])
-            planned = [f"install {details['install']}"] if details.get("install") else []
-            planned += [f"remove {removals}"] if removals else []
-            self.host_done(host, "planned", "; ".join(planned) or "nothing to do")
+        for event in self.tail.new_events():
+            self.fold.add(event)
+        for name in list(self.fold.hosts):
+            if name not in self.done:
+                shown = self.fold.progress(name)
+                if shown is not None:
+                    self.host_done(name, *shown)
 
 
 def _short(text: object, limit: int = 160) -> str:
     line = " ".join(str(text or "").split())
     return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+class _Signals:
+    """While a run goes on, SIGINT and SIGTERM ask ansible-playbook to stop (as Ctrl-C
+    would), and the run's record is completed, instead of killing the command at once:
+    ansible-playbook runs in a session of its own and would go on without it."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.count = 0
+        self._previous: dict = {}
+
+    def __enter__(self) -> _Signals:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._forward)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _forward(self, signum, frame) -> None:
+        self.count += 1
+        self.stop(signum)
+
+    def force(self) -> bool:
+        """ansible-runner's cancel callback: a second signal kills the run outright."""
+        return self.count >= 2
+
+    def stop(self, signum: int) -> None:
+        self.received = self.received or signum
+        for pid in _children(os.getpid()):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
+
+
+def _children(parent: int) -> list[int]:
+    """Processes whose parent is `parent`, from /proc (ansible-runner keeps no handle)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stream:
+                fields = stream.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(entry))
+    return found
 
 
 @contextlib.contextmanager
@@ -205,6 +269,7 @@ class RunOutcome:
     errors: list[str] = field(default_factory=list)  # ansible's own error lines, if any
     write_error: str | None = None  # the callback's, when it could not write the reports
     refused_input: bool = False  # ansible-playbook refused its input, no host ran
+    signal: int | None = None  # SIGINT or SIGTERM stopped the run
 
 
 def run_playbook(
@@ -230,7 +295,21 @@ def run_playbook(
     root = collection_root()
     bindir = Path(sys.executable).parent
     cmdline = (["--check"] if check else []) + list(extra_args or [])
-    with tempfile.TemporaryDirectory(prefix="avshift-runner-") as private, _writing(report_dir):
+    progress = progress or Progress(total=0, stream=open(os.devnull, "w"))  # noqa: SIM115
+    progress.tail = JournalTail(journal_path(report_dir))
+
+    def on_event(event: dict) -> bool:
+        progress.handle(event)
+        if progress.journal_error and not signals.received:
+            # Without a record the run must not go on changing hosts: stop it as Ctrl-C.
+            signals.stop(signal.SIGINT)
+        return True
+
+    with (
+        tempfile.TemporaryDirectory(prefix="avshift-runner-") as private,
+        _writing(report_dir),
+        _Signals() as signals,
+    ):
         runner = ansible_runner.run(
             private_data_dir=private,
             artifact_dir=str(report_dir / "artifacts"),
@@ -248,21 +327,48 @@ def run_playbook(
                 "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
             },
             verbosity=verbosity or None,
-            event_handler=progress.handle if progress else None,
+            event_handler=on_event,
+            # Ours, or ansible-runner installs handlers that SIGKILL the run at once.
+            cancel_callback=signals.force,
             quiet=True,
             suppress_env_files=True,
         )
-    report_file = report_dir / "report.json"
-    report = json.loads(report_file.read_text()) if report_file.is_file() else None
-    outcome = RunOutcome(rc=runner.rc, status=runner.status, report_dir=report_dir, report=report)
-    if report is None:
-        stdout = runner.stdout.read() if runner.stdout else ""
-        lines = [line.strip() for line in stdout.splitlines()]
-        outcome.write_error = next((line for line in lines if REPORT_WRITE_ERROR in line), None)
-        outcome.errors = [line for line in lines if line.startswith("ERROR")][:5]
+    progress.catch_up()
+    outcome = RunOutcome(
+        rc=runner.rc,
+        status=runner.status,
+        report_dir=report_dir,
+        report=None,
+        signal=signals.received,
+    )
+    stdout = runner.stdout.read() if runner.stdout else ""
+    lines = [line.strip() for line in stdout.splitlines()]
+    outcome.write_error = next(
+        (line for line in lines if REPORT_WRITE_ERROR in line or JOURNAL_WRITE_ERROR in line),
+        None,
+    )
+    if outcome.write_error is None:
+        outcome.report = _report_of_the_run(report_dir, outcome)
+    if outcome.report is None:
+        outcome.errors = [line for line in lines if line.startswith(("ERROR", "[ERROR]"))][:5]
         # A plain error (rc 1) before any host started is ansible refusing what it was
         # given (an undecryptable vault, a missing file); a crash is rc 250.
         outcome.refused_input = runner.rc in _ANSIBLE_REFUSED_INPUT or (
-            runner.rc == 1 and bool(outcome.errors) and not (progress and progress.started_hosts)
+            runner.rc == 1 and bool(outcome.errors) and not progress.started_hosts
         )
     return outcome
+
+
+def _report_of_the_run(report_dir: Path, outcome: RunOutcome) -> dict | None:
+    """The callback's report; when the run stopped before it (killed, interrupted), the
+    same report rendered here from the run's journal."""
+    report_file = report_dir / "report.json"
+    if report_file.is_file():
+        return json.loads(report_file.read_text())
+    try:
+        return record.render(report_dir).report
+    except record.NoRecord:
+        return None
+    except OSError as exc:
+        outcome.write_error = f"{REPORT_WRITE_ERROR} in {report_dir}: {exc.strerror or exc}"
+        return None
