@@ -7,12 +7,27 @@ turns this into a verdict. Everything here is read-only and takes no package-man
 lock (dpkg-query and rpm queries read their databases without one), so a scan can run
 beside a package transaction. Parsers are separate from the commands so that they can
 be tested with recorded output.
+
+A part it cannot read (the package database, the service list, the process table) is
+named in the inventory's `unreadable` list with the reason, so the classifier never
+reports such a host compliant; only a host where nothing at all could be read fails
+the scan. Written for every Python a managed host may have (see inventory_schema).
 """
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 import os
 import platform
 
-INVENTORY_SCHEMA = 1
+from ansible_collections.avshift.remediation.plugins.module_utils.inventory_schema import (
+    SCHEMA_VERSION,
+)
+
+# Parts whose loss leaves nothing to judge the host by: when none of them could be
+# read, the scan fails instead of returning an empty inventory.
+_HOST_PARTS = ("packages", "services", "processes")
 
 # dpkg's db:Status-Abbrev is want/state/error; these states mean files are on disk.
 _DPKG_PRESENT_STATES = frozenset("iUFWth")
@@ -205,7 +220,7 @@ def os_release(path="/etc/os-release"):
                 key, sep, value = line.strip().partition("=")
                 if sep:
                     info[key] = value.strip().strip("\"'")
-    except OSError:
+    except (IOError, OSError):
         pass
     return {
         "name": info.get("PRETTY_NAME") or info.get("NAME") or platform.system(),
@@ -214,17 +229,20 @@ def os_release(path="/etc/os-release"):
     }
 
 
-def collect(run_command, get_bin_path, candidate_paths):
-    """The raw inventory, warnings, and errors that make the scan untrustworthy.
+def collect(
+    run_command, get_bin_path, candidate_paths, proc="/proc", systemd_dir="/run/systemd/system"
+):
+    """The raw inventory, warnings, and an error when nothing of the host could be read.
 
     run_command(argv) -> (rc, stdout, stderr); get_bin_path(name) -> path or None.
-    A package database or process table that exists but cannot be read is an error,
-    not a warning: an inventory without it could wrongly look compliant.
+    A package database, service list or process table that exists but cannot be read
+    is listed in the inventory's `unreadable` with the reason: an inventory without it
+    could wrongly look compliant, so the classifier never calls such a host compliant.
     """
     warnings = []
-    errors = []
+    unreadable = []
     inventory = {
-        "schema": INVENTORY_SCHEMA,
+        "schema": SCHEMA_VERSION,
         "host": platform.node() or None,
         "os_family": "linux",
         "os": os_release(),
@@ -233,7 +251,11 @@ def collect(run_command, get_bin_path, candidate_paths):
         "processes": [],
         "drivers": [],
         "paths": existing_paths(candidate_paths),
+        "unreadable": unreadable,
     }
+
+    def cannot_read(part, reason):
+        unreadable.append({"part": part, "reason": reason})
 
     package_tools = (
         ("dpkg-query", DPKG_QUERY_ARGS, parse_dpkg_query),
@@ -245,49 +267,58 @@ def collect(run_command, get_bin_path, candidate_paths):
         if not binary:
             continue
         found_tool = True
-        rc, out, err = run_command([binary, *args])
+        rc, out, err = run_command([binary] + list(args))
         if rc == 0:
             inventory["packages"].extend(parser(out))
         else:
-            errors.append(f"{tool} failed (rc={rc}): {err.strip()[:300]}")
+            cannot_read("packages", "{0} failed (rc={1}): {2}".format(tool, rc, err.strip()[:300]))
     if not found_tool:
         warnings.append("no package database found (neither dpkg-query nor rpm)")
 
     systemctl = get_bin_path("systemctl")
-    if systemctl and os.path.isdir("/run/systemd/system"):
-        rc_units, units, err_units = run_command([systemctl, *SYSTEMCTL_UNITS_ARGS])
-        rc_files, unit_files, err_files = run_command([systemctl, *SYSTEMCTL_UNIT_FILES_ARGS])
+    if systemctl and os.path.isdir(systemd_dir):
+        rc_units, units, err_units = run_command([systemctl] + SYSTEMCTL_UNITS_ARGS)
+        rc_files, unit_files, err_files = run_command([systemctl] + SYSTEMCTL_UNIT_FILES_ARGS)
         if rc_units == 0:
             inventory["services"] = parse_systemctl(units, unit_files if rc_files == 0 else "")
         else:
-            errors.append(f"systemctl list-units failed: {err_units.strip()[:300]}")
+            cannot_read(
+                "services", "systemctl list-units failed: {0}".format(err_units.strip()[:300])
+            )
         if rc_files != 0:
-            warnings.append(f"systemctl list-unit-files failed: {err_files.strip()[:300]}")
+            # Only the start modes come from it; the states are known.
+            warnings.append("systemctl list-unit-files failed: {0}".format(err_files.strip()[:300]))
     else:
         inventory["services"] = sysv_services()
         warnings.append("systemd is not running: services listed from /etc/init.d, state unknown")
 
     try:
-        inventory["processes"], unreadable_exe, in_containers = processes()
+        inventory["processes"], unreadable_exe, in_containers = processes(proc)
         if in_containers:
             warnings.append(
-                f"{in_containers} processes of other PID namespaces (containers) are not "
-                "part of this host's inventory"
+                "{0} processes of other PID namespaces (containers) are not part of this "
+                "host's inventory".format(in_containers)
             )
         if unreadable_exe and os.geteuid() != 0:
             warnings.append(
-                f"executable paths of {unreadable_exe} processes are unreadable without root"
+                "executable paths of {0} processes are unreadable without root".format(
+                    unreadable_exe
+                )
             )
     except OSError as exc:
-        errors.append(f"cannot list processes from /proc: {exc}")
+        cannot_read("processes", "cannot list processes from /proc: {0}".format(exc))
 
     try:
-        with open("/proc/modules") as stream:
+        with open(os.path.join(proc, "modules")) as stream:
             inventory["drivers"] = parse_proc_modules(stream.read())
-    except OSError:
+    except (IOError, OSError):
         # Some containers and sandboxes hide /proc/modules but show /sys/module.
         inventory["drivers"], sys_error = sys_modules()
         if sys_error:
-            warnings.append(f"cannot read kernel modules: {sys_error}")
+            warnings.append("cannot read kernel modules: {0}".format(sys_error))
 
-    return inventory, warnings, errors
+    failed_parts = set(item["part"] for item in unreadable)
+    error = None
+    if all(part in failed_parts for part in _HOST_PARTS):
+        error = "; ".join("{0}: {1}".format(i["part"], i["reason"]) for i in unreadable)
+    return inventory, warnings, error

@@ -12,7 +12,9 @@
 #
 # Each part is read on its own: a part that fails becomes a warning, is left null in the
 # inventory (null means "could not be read", an empty list means "none found") and is
-# named in inventory.unreadable, so the engine can tell a clean host from a blind scan.
+# named in inventory.unreadable with the reason, so the engine can tell a clean host
+# from a blind scan. The fields are those of the inventory schema
+# (plugins/module_utils/inventory_schema.py); tests/windows holds this file to it.
 
 $spec = @{
     options = @{
@@ -42,7 +44,7 @@ $inventory = [Ordered]@{
     paths = $null
     security_center = $null
     defender = $null
-    unreadable = [System.Collections.Generic.List[String]]::new()
+    unreadable = [System.Collections.Generic.List[Object]]::new()
 }
 # Parts that read the host itself; if none of them could be read the scan failed.
 $hostPartsRead = 0
@@ -78,7 +80,7 @@ Function Add-PartFailure {
     )
 
     $message = "${Part}: $Reason"
-    $inventory.unreadable.Add($Part)
+    $inventory.unreadable.Add([Ordered]@{ part = $Part; reason = $Reason })
     $partFailures.Add($message)
     $module.Warn("av_scan could not read $message")
 }

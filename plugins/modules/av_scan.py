@@ -151,13 +151,13 @@ def main():
     def run_command(argv):
         return module.run_command(argv, environ_update={"LC_ALL": "C"})
 
-    inventory, warnings, errors = collect(run_command, module.get_bin_path, module.params["paths"])
+    inventory, warnings, error = collect(run_command, module.get_bin_path, module.params["paths"])
     for warning in warnings:
         module.warn(warning)
-    if errors:
-        module.fail_json(
-            msg="cannot read this host's inventory: " + "; ".join(errors), warnings_list=warnings
-        )
+    for part in inventory["unreadable"]:
+        module.warn("av_scan could not read {0}: {1}".format(part["part"], part["reason"]))
+    if error:
+        module.fail_json(msg="cannot read this host's inventory: " + error)
     module.exit_json(changed=False, inventory=inventory)
 
 

@@ -9,9 +9,8 @@ matching a name cost about the same as reading it.
 
 from __future__ import annotations
 
+from ansible_collections.avshift.remediation.plugins.module_utils import inventory_schema
 from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
-    KINDS,
-    OS_FAMILIES,
     Catalogue,
     Product,
     Signatures,
@@ -29,30 +28,22 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.policy import 
     load_policy,
 )
 
-INVENTORY_SCHEMA = 1
-SERVICE_STATES = frozenset(("running", "stopped", "unknown"))
+INVENTORY_SCHEMA = inventory_schema.SCHEMA_VERSION
+SERVICE_STATES = frozenset(inventory_schema.SERVICE_STATES)
+KINDS = tuple(inventory_schema.KINDS)
 
-# The field that names an entry of each kind, and its optional string fields.
-_NAME_FIELD = {
-    "packages": "name",
-    "security_center": "display_name",
-    "services": "name",
-    "processes": "name",
-    "drivers": "name",
+# Per kind, from the schema: the field that names an entry, and (field, type) of the rest.
+_NAME_FIELD = {kind: spec["name_field"] for kind, spec in inventory_schema.KINDS.items()}
+_FIELDS = {
+    kind: tuple((name, field_type) for name, (field_type, _families) in spec["fields"].items())
+    for kind, spec in inventory_schema.KINDS.items()
 }
-_OPTIONAL_STRINGS = {
-    "packages": (
-        "version",
-        "publisher",
-        "source",
-        "product_code",
-        "uninstall_string",
-        "install_location",
-    ),
-    "services": ("display_name", "start_mode", "path"),
-    "processes": ("path",),
-    "drivers": ("path",),
-    "security_center": ("path",),
+_REQUIRED = {
+    kind: frozenset(spec.get("required", ())) for kind, spec in inventory_schema.KINDS.items()
+}
+_TYPE_CHECKS = {
+    "string": (lambda value: isinstance(value, str), "a string or null"),
+    "boolean": (lambda value: isinstance(value, bool), "true, false or null"),
 }
 _EVIDENCE_KIND = {
     "packages": "package",
@@ -148,7 +139,7 @@ class _Classification:
             raise InventoryError(source, kind, f"expected a list, got {describe_type(entries)}")
         index = self.signatures.indexes[kind]
         name_field = _NAME_FIELD[kind]
-        optional = _OPTIONAL_STRINGS[kind]
+        fields = _FIELDS[kind]
         evidence_kind = _EVIDENCE_KIND[kind]
         publishers = self.signatures.publishers
         shared_names = kind in ("services", "processes", "drivers")
@@ -161,13 +152,14 @@ class _Classification:
             if not isinstance(name, str) or not name.strip():
                 problem = "missing" if name is None else f"expected a name, got {show(name)}"
                 raise InventoryError(source, f"{kind}[{position}].{name_field}", problem)
-            for key in optional:
+            for key, field_type in fields:
                 value = entry.get(key)
-                if value is not None and not isinstance(value, str):
+                check = _TYPE_CHECKS.get(field_type)
+                if value is not None and check is not None and not check[0](value):
                     raise InventoryError(
                         source,
                         f"{kind}[{position}].{key}",
-                        f"expected a string or null, got {describe_type(value)}",
+                        f"expected {check[1]}, got {describe_type(value)}",
                     )
             running = self._state_check(kind, entry, position)
             candidates = index.lookup(normalize(kind, name))
@@ -192,13 +184,15 @@ class _Classification:
 
     def _state_check(self, kind: str, entry: dict, position: int) -> bool:
         """Whether the entry is running, validating the fields that say so."""
-        if kind == "services":
+        if kind in ("services", "drivers"):
             state = entry.get("state")
+            if state is None and "state" not in _REQUIRED[kind]:
+                return kind == "drivers"  # a loaded module is a running one
             if state not in SERVICE_STATES:
                 raise InventoryError(
                     self.source,
-                    f"services[{position}].state",
-                    f"expected one of running, stopped, unknown, got {show(state)}",
+                    f"{kind}[{position}].state",
+                    f"expected one of {', '.join(sorted(SERVICE_STATES))}, got {show(state)}",
                 )
             return state == "running"
         if kind == "security_center":
@@ -241,7 +235,7 @@ class _Classification:
         return found
 
 
-def _check_header(inventory: object, source: str) -> str:
+def _check_header(inventory: object, source: str, families) -> str:
     if not isinstance(inventory, dict):
         raise InventoryError(
             source, None, f"expected a JSON object, got {describe_type(inventory)}"
@@ -252,9 +246,9 @@ def _check_header(inventory: object, source: str) -> str:
     os_family = inventory.get("os_family")
     if os_family is None:
         raise InventoryError(source, "os_family", "missing")
-    if os_family not in OS_FAMILIES:
+    if os_family not in families:
         raise InventoryError(
-            source, "os_family", f"expected one of {', '.join(OS_FAMILIES)}, got {show(os_family)}"
+            source, "os_family", f"expected one of {', '.join(families)}, got {show(os_family)}"
         )
     host = inventory.get("host")
     if host is not None and not isinstance(host, str):
@@ -274,7 +268,7 @@ def classify(
     """The verdict for one raw inventory. Raises InventoryError on a broken contract."""
     catalogue = catalogue or load_catalogue()
     policy = policy or load_policy(catalogue=catalogue)
-    os_family = _check_header(inventory, source)
+    os_family = _check_header(inventory, source, catalogue.os_families)
     run = _Classification(catalogue.signatures[os_family], source)
     for kind in KINDS:
         run.read(kind, inventory.get(kind))
@@ -309,8 +303,7 @@ def classify(
     verdict = {
         "host": inventory.get("host"),
         "os_family": os_family,
-        # A part of the host the collector could not read may hide anything.
-        "compliant": not disallowed and not unreadable and any(item["active"] for item in approved),
+        "compliant": False,
         "disallowed": disallowed,
         "approved": approved,
         "other": other,
@@ -318,13 +311,69 @@ def classify(
     }
     if unreadable:
         verdict["unreadable"] = unreadable
+    verdict["reasons"] = explain(verdict, policy.approved[os_family])
+    verdict["compliant"] = not verdict["reasons"]
     return verdict
 
 
-def _unreadable(value: object, source: str) -> list[str]:
-    """Parts the collector says it could not read (an optional list of kind names)."""
+def _label(item: dict) -> str:
+    return str(item.get("name") or item.get("product") or item.get("vendor") or "unknown")
+
+
+def explain(verdict: dict, approved_vendors=None) -> list[str]:
+    """Why a verdict is not compliant, one reason each (none: compliant). The rule itself:
+    nothing disallowed, every part read, and an approved product active.
+
+    It reads a verdict dict (or a report's host entry, which has the same findings), so
+    the report writer states the same reasons for hosts the classifier did not word.
+    approved_vendors: what the policy approves for the host's family (None: not known).
+    """
+    reasons = []
+    disallowed = verdict.get("disallowed") or []
+    approved = verdict.get("approved") or []
+    if disallowed:
+        names = ", ".join(f"{_label(f)} ({f.get('vendor')})" for f in disallowed)
+        reasons.append(f"disallowed antivirus found: {names}")
+    if not any(item.get("active") for item in approved):
+        reason = "no active approved antivirus"
+        inactive = [_label(item) for item in approved]
+        if inactive:
+            reason += f" ({', '.join(inactive)} installed but not active)"
+        family = verdict.get("os_family")
+        if approved_vendors:
+            reason += f"; the policy approves for {family}: {', '.join(map(str, approved_vendors))}"
+        elif approved_vendors is not None:
+            reason += f"; the policy approves no vendor for {family}"
+        reasons.append(reason)
+    # A part of the host the collector could not read may hide anything.
+    for part in verdict.get("unreadable") or []:
+        why = part.get("reason") if isinstance(part, dict) else None
+        name = part.get("part") if isinstance(part, dict) else part
+        reasons.append(f"could not read {name}" + (f": {why}" if why else ""))
+    return reasons
+
+
+def _unreadable(value: object, source: str) -> list[dict]:
+    """Parts the collector says it could not read: {part, reason} objects (a bare part
+    name, as older collectors send, has no reason)."""
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise InventoryError(source, "unreadable", "expected a list of strings")
-    return value
+    if not isinstance(value, list):
+        raise InventoryError(source, "unreadable", f"expected a list, got {describe_type(value)}")
+    parts = []
+    for position, item in enumerate(value):
+        if isinstance(item, str):
+            item = {"part": item, "reason": None}
+        if not isinstance(item, dict) or not isinstance(item.get("part"), str):
+            raise InventoryError(
+                source, f"unreadable[{position}]", "expected {part, reason} or a part name"
+            )
+        reason = item.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise InventoryError(
+                source,
+                f"unreadable[{position}].reason",
+                f"expected a string or null, got {describe_type(reason)}",
+            )
+        parts.append({"part": item["part"], "reason": reason})
+    return parts

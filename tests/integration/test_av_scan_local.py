@@ -89,17 +89,26 @@ def test_scan_takes_no_package_lock_and_changes_nothing(tmp_path):
     assert hashlib.sha256(DPKG_STATUS.read_bytes()).hexdigest() == before
 
 
-def test_unreadable_package_database_fails_the_scan_and_is_never_compliant(tmp_path):
+def test_unreadable_package_database_is_named_and_never_compliant(tmp_path):
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
     broken = fake_bin / "dpkg-query"
     broken.write_text("#!/bin/sh\necho 'dpkg-query: error: database is corrupt' >&2\nexit 2\n")
     broken.chmod(0o755)
-    result = _scan(tmp_path, env={"PATH": f"{fake_bin}:{os.environ['PATH']}"})
-    assert result["failed"] is True
-    assert "cannot read this host's inventory" in result["msg"]
-    assert "database is corrupt" in result["msg"]
-    assert "compliant" not in result and "avshift_scan" not in result.get("ansible_facts", {})
+    # ClamAV's daemon runs: only the unread package database keeps the host from passing.
+    clamd = fake_bin / "clamd"
+    shutil.copy("/bin/sleep", clamd)
+    daemon = subprocess.Popen([str(clamd), "600"])
+    try:
+        result = _scan(tmp_path, env={"PATH": f"{fake_bin}:{os.environ['PATH']}"})
+    finally:
+        daemon.kill()
+        daemon.wait()
+    assert not result.get("failed"), result
+    assert [a["active"] for a in result["approved"]] == [True]
+    (part,) = result["unreadable"]
+    assert part["part"] == "packages" and "database is corrupt" in part["reason"]
+    assert result["compliant"] is False
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="creating /var/opt/kaspersky needs root")

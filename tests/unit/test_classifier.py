@@ -83,6 +83,7 @@ def test_verdict_has_the_documented_shape():
         "approved",
         "other",
         "residue",
+        "reasons",
     }
     assert verdict["host"] == "test-host"
     assert verdict["os_family"] == "linux"
@@ -744,8 +745,40 @@ def test_a_host_with_unread_parts_is_not_compliant():
     """A part the collector could not read may hide a disallowed product."""
     verdict = classify(linux(services=[CLAMD_RUNNING], unreadable=["processes"]))
     assert [f["active"] for f in verdict["approved"]] == [True]
-    assert verdict["unreadable"] == ["processes"]
+    # A bare part name (older collectors) is a part without a reason.
+    assert verdict["unreadable"] == [{"part": "processes", "reason": None}]
     assert verdict["compliant"] is False
-    with pytest.raises(InventoryError) as caught:
-        classify(linux(unreadable="processes"), source="inv.json")
-    assert caught.value.field == "unreadable"
+    reasoned = {"part": "packages", "reason": "dpkg-query failed (rc=2)"}
+    verdict = classify(linux(services=[CLAMD_RUNNING], unreadable=[reasoned]))
+    assert verdict["unreadable"] == [reasoned] and verdict["compliant"] is False
+    for bad, field in (
+        ("processes", "unreadable"),
+        ([{"reason": "x"}], "unreadable[0]"),
+        ([{"part": "packages", "reason": 3}], "unreadable[0].reason"),
+    ):
+        with pytest.raises(InventoryError) as caught:
+            classify(linux(unreadable=bad), source="inv.json")
+        assert caught.value.field == field
+
+
+def test_reasons_say_why_a_host_is_not_compliant_and_none_when_it_is():
+    found = classify(
+        linux(packages=[{"name": "kesl"}], unreadable=[{"part": "services", "reason": "no bus"}])
+    )
+    assert found["reasons"] == [
+        "disallowed antivirus found: kesl (kaspersky)",
+        "no active approved antivirus; the policy approves for linux: clamav",
+        "could not read services: no bus",
+    ]
+    assert classify(linux(services=[CLAMD_RUNNING]))["reasons"] == []
+
+
+def test_a_family_the_policy_approves_nothing_for_is_never_compliant_and_says_so():
+    empty = load_policy(DATA / "policies" / "approves_nothing_for_linux.yml")
+    verdict = classify(linux(services=[CLAMD_RUNNING]), empty)
+    assert verdict["compliant"] is False
+    assert verdict["reasons"] == [
+        "no active approved antivirus; the policy approves no vendor for linux"
+    ]
+    # ClamAV is then just another antivirus on the host.
+    assert [f["vendor"] for f in verdict["other"]] == ["clamav"]

@@ -108,10 +108,51 @@ def _fake_tools(outputs: dict[str, tuple[int, str, str]]):
     return run_command, get_bin_path
 
 
-def test_a_failing_package_database_is_an_error_not_a_warning():
+def _unread(inventory: dict) -> dict[str, str]:
+    return {item["part"]: item["reason"] for item in inventory["unreadable"]}
+
+
+def test_a_failing_package_database_is_an_unreadable_part_not_a_warning():
     run, which = _fake_tools({"dpkg-query": (2, "", "dpkg-query: error: parsing file")})
-    _, _, errors = li.collect(run, which, [])
-    assert errors and "dpkg-query failed (rc=2)" in errors[0]
+    inventory, warnings, error = li.collect(run, which, [])
+    assert (
+        "dpkg-query failed (rc=2): dpkg-query: error: parsing file"
+        in _unread(inventory)["packages"]
+    )
+    assert not any("dpkg" in warning for warning in warnings)
+    assert error is None  # services and processes were read
+
+
+def test_a_failing_service_list_is_an_unreadable_part_not_a_warning(tmp_path):
+    systemd = tmp_path / "systemd"
+    systemd.mkdir()
+    run, which = _fake_tools(
+        {"dpkg-query": (0, "", ""), "systemctl": (1, "", "Failed to connect to bus")}
+    )
+    inventory, _warnings, error = li.collect(run, which, [], systemd_dir=str(systemd))
+    assert _unread(inventory) == {
+        "services": "systemctl list-units failed: Failed to connect to bus"
+    }
+    assert inventory["services"] == []
+    assert error is None
+
+
+def test_an_unreadable_process_table_is_an_unreadable_part(tmp_path):
+    run, which = _fake_tools({"dpkg-query": (0, "", "")})
+    inventory, _, _ = li.collect(run, which, [], proc=str(tmp_path / "no-proc"))
+    assert "cannot list processes" in _unread(inventory)["processes"]
+
+
+def test_a_host_where_nothing_could_be_read_fails_the_scan(tmp_path):
+    systemd = tmp_path / "systemd"
+    systemd.mkdir()
+    run, which = _fake_tools({"dpkg-query": (2, "", "locked"), "systemctl": (1, "", "no bus")})
+    _, _, error = li.collect(
+        run, which, [], proc=str(tmp_path / "no-proc"), systemd_dir=str(systemd)
+    )
+    assert error and "packages: dpkg-query failed (rc=2): locked" in error
+    assert "services: systemctl list-units failed: no bus" in error
+    assert "processes: cannot list processes" in error
 
 
 def test_both_package_databases_are_read_when_both_exist():
@@ -121,8 +162,8 @@ def test_both_package_databases_are_read_when_both_exist():
             "rpm": (0, _recorded("rpm-qa.txt"), ""),
         }
     )
-    inventory, _, errors = li.collect(run, which, [])
-    assert not errors
+    inventory, _, error = li.collect(run, which, [])
+    assert error is None and inventory["unreadable"] == []
     assert {p["source"] for p in inventory["packages"]} == {"dpkg", "rpm"}
     assert inventory["os_family"] == "linux" and inventory["schema"] == 1
 
