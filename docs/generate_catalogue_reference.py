@@ -40,28 +40,38 @@ POLICY = REPO / "plugins" / "plugin_utils" / "policy.yml"
 OUTPUT = REPO / "docs" / "catalogue.md"
 COMMAND = ".venv/bin/python docs/generate_catalogue_reference.py"
 
-OS_LABELS = {"linux": "Linux", "windows": "Windows"}
-# Per OS family: the catalogue keys of a product, in the order and words of the page.
-ROWS = {
-    "linux": (
-        ("packages", "Packages (dpkg, rpm)"),
-        ("services", "Services (systemd, SysV)"),
-        ("processes", "Processes"),
-        ("drivers", "Kernel modules"),
-        ("paths", "Paths"),
-        ("uninstall_properties", "Uninstall properties"),
-    ),
-    "windows": (
-        ("display_names", "Uninstall-registry display names"),
-        ("security_center", "Security Center names (besides the display names)"),
-        ("services", "Services"),
-        ("processes", "Processes (`.exe` optional)"),
-        ("drivers", "Drivers (`.sys` optional)"),
-        ("paths", "Paths and registry keys"),
-        ("uninstall_properties", "msiexec properties of a protected uninstall"),
-    ),
-}
+# The keys every OS family's products may have besides its signature keys (whose words
+# the catalogue's os_families give), in the order and words of the page.
+COMMON_ROWS = (
+    ("paths", "Paths (and registry keys)"),
+    ("uninstall_properties", "Properties of a password-protected uninstall"),
+    ("install", "Installed by avshift"),
+)
 ACTIVE_KEYS = ("active_services", "active_processes")
+
+
+def family_labels(catalogue) -> dict[str, str]:
+    return {family.id: family.name for family in catalogue.os_families.values()}
+
+
+def rows(catalogue) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Per OS family: the catalogue keys of a product, in the order and words of the page."""
+    return {
+        family.id: (*family.signature_labels.items(), *COMMON_ROWS)
+        for family in catalogue.os_families.values()
+    }
+
+
+def _row_value(key: str, value) -> str:
+    if key == "install":
+        facts = ", ".join(f"{name} `{fact}`" for name, fact in (value.get("facts") or {}).items())
+        return (
+            f"task file `{value['task_file']}`; turned on before the removal: "
+            f"{value['before_removal']}" + (f"; it knows the {facts}" if facts else "")
+        )
+    return _names(value)
+
+
 _COMMENT = re.compile(r"(?:^|\s)#\s?(?P<text>.*)$")
 
 
@@ -134,16 +144,14 @@ def _active_row(block: dict, os_family: str) -> str:
     return "; ".join(parts) or "nothing: it lists no services or processes"
 
 
-def _policy_words(vendor: str, policy) -> str:
+def _policy_words(vendor: str, policy, labels) -> str:
     if vendor in policy.disallowed:
         return "disallowed"
-    approved = [
-        OS_LABELS[family] for family, vendors in policy.approved.items() if vendor in vendors
-    ]
+    approved = [labels[family] for family, vendors in policy.approved.items() if vendor in vendors]
     return f"approved on {' and '.join(approved)}" if approved else "reported as other"
 
 
-def _product_section(lines, product_id, spec_node, spec, product, rank) -> list[str]:
+def _product_section(catalogue, lines, product_id, spec_node, spec, product, rank) -> list[str]:
     step = f"removal step {rank}" if rank else "removed first: role not in the removal order"
     out = [
         f"### {product.name} (`{product_id}`)",
@@ -152,22 +160,25 @@ def _product_section(lines, product_id, spec_node, spec, product, rank) -> list[
         "",
     ]
     nodes = _mapping(spec_node)
-    for os_family, rows in ROWS.items():
+    labels = family_labels(catalogue)
+    for os_family, family_rows in rows(catalogue).items():
         block = spec.get(os_family)
         if block is None:
             continue
-        unknown = sorted(set(block) - {key for key, _label in rows} - set(ACTIVE_KEYS))
+        unknown = sorted(set(block) - {key for key, _label in family_rows} - set(ACTIVE_KEYS))
         if unknown:
             raise UndescribedKeyError(
                 f"{product_id}.{os_family}: keys {unknown} are not described by "
-                "docs/generate_catalogue_reference.py; add them to ROWS"
+                "docs/generate_catalogue_reference.py; add them to COMMON_ROWS or to the "
+                "family's signature_keys"
             )
         block_nodes = _mapping(nodes[os_family][1])
-        out += [f"| {OS_LABELS[os_family]} | Names | Notes |", "|---|---|---|"]
-        for key, label in rows:
+        out += [f"| {labels[os_family]} | Names | Notes |", "|---|---|---|"]
+        for key, label in family_rows:
             if key in block:
                 notes = _join_notes(_notes(lines, *block_nodes[key]))
-                out.append(f"| {label} | {_names(block[key])} | {notes} |".replace("|  |", "| |"))
+                value = _row_value(key, block[key])
+                out.append(f"| {label} | {value} | {notes} |".replace("|  |", "| |"))
         out += [f"| Counts as active | {_active_row(block, os_family)} | |", ""]
     return out
 
@@ -181,10 +192,12 @@ def _optional_suffixes() -> str:
 
 
 def _introduction(catalogue, products) -> list[str]:
+    labels = family_labels(catalogue)
     per_family = {
         family: len({(p.vendor, p.id) for p in products if p.os_family == family})
-        for family in OS_LABELS
+        for family in labels
     }
+    counts = ", ".join(f"{per_family[family]} for {label}" for family, label in labels.items())
     return [
         "# Vendor catalogue reference",
         "",
@@ -193,7 +206,7 @@ def _introduction(catalogue, products) -> list[str]:
         "",
         "What `avshift.remediation.av_scan` recognises on a host, vendor by vendor: "
         f"{len(catalogue.vendors)} vendors, {sum(per_family.values())} products "
-        f"({per_family['linux']} for Linux, {per_family['windows']} for Windows). "
+        f"({counts}). "
         "The catalogue, `plugins/plugin_utils/catalogue.yml`, is the only place these "
         "names are written; this page is generated from it.",
         "",
@@ -229,8 +242,9 @@ def _policy_section(catalogue, policy) -> list[str]:
         "",
         f"- Disallowed: {named(sorted(policy.disallowed))}",
     ]
+    labels = family_labels(catalogue)
     for family, vendors in policy.approved.items():
-        out.append(f"- Approved on {OS_LABELS[family]}: {named(vendors)}")
+        out.append(f"- Approved on {labels[family]}: {named(vendors)}")
     return out
 
 
@@ -252,20 +266,23 @@ def _removal_section(catalogue, products) -> list[str]:
 
 
 def _vendor_table(catalogue, policy) -> list[str]:
+    labels = family_labels(catalogue)
     out = [
         "",
         "## Vendors",
         "",
-        "| Vendor | Id | Shipped policy | Linux products | Windows products |",
-        "|---|---|---|---|---|",
+        "| Vendor | Id | Shipped policy | "
+        + " | ".join(f"{label} products" for label in labels.values())
+        + " |",
+        "|---|---|---|" + "---|" * len(labels),
     ]
     for vendor, name in catalogue.vendors.items():
-        linux, windows = (
-            sum(1 for p in catalogue.products[vendor] if p.os_family == family)
-            for family in OS_LABELS
+        counts = " | ".join(
+            str(sum(1 for p in catalogue.products[vendor] if p.os_family == family))
+            for family in labels
         )
-        words = _policy_words(vendor, policy)
-        out.append(f"| [{name}](#{vendor}) | `{vendor}` | {words} | {linux} | {windows} |")
+        words = _policy_words(vendor, policy, labels)
+        out.append(f"| [{name}](#{vendor}) | `{vendor}` | {words} | {counts} |")
     return out
 
 
@@ -279,23 +296,24 @@ def _vendor_section(catalogue, policy, lines, vendor, spec, node) -> list[str]:
         "",
         f"## {catalogue.vendors[vendor]} (`{vendor}`)",
         "",
-        f"Shipped policy: {_policy_words(vendor, policy)}.",
+        f"Shipped policy: {_policy_words(vendor, policy, family_labels(catalogue))}.",
         "",
         f"Publishers: {_names(spec.get('publishers'))}.{note}",
         "",
         "Vendor paths (residue when found alone):",
         "",
     ]
-    for family, label in OS_LABELS.items():
+    labels = family_labels(catalogue)
+    for family, label in labels.items():
         out.append(f"- {label}: {_names((spec.get('paths') or {}).get(family))}")
     out.append("")
     product_nodes = _mapping(nodes["products"][1])
     for product_id, product_spec in spec["products"].items():
-        family = next(family for family in OS_LABELS if family in product_spec)
+        family = next(family for family in labels if family in product_spec)
         product = catalogue.product(vendor, product_id, family)
         rank = catalogue.removal_rank(product.role)
         out += _product_section(
-            lines, product_id, product_nodes[product_id][1], product_spec, product, rank
+            catalogue, lines, product_id, product_nodes[product_id][1], product_spec, product, rank
         )
     return out
 

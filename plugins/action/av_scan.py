@@ -28,12 +28,16 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
     _supports_async = False
 
-    def _os_family(self) -> str:
-        # Ansible picks av_scan.ps1 for PowerShell-family shells; since ansible-core 2.21
-        # the winrm connection's shell is "cmd", a subclass of the PowerShell shell.
+    def _os_families(self, catalogue):
+        """The catalogue's OS families a host behind this connection's shell can be."""
         shell = getattr(self._connection, "_shell", None)
-        family = getattr(shell, "SHELL_FAMILY", "")
-        return "windows" if family in ("powershell", "cmd") else "linux"
+        families = catalogue.family_of_shell(getattr(shell, "SHELL_FAMILY", ""))
+        if not families:
+            raise AnsibleActionFail(
+                f"no OS family of the catalogue is reached through a "
+                f"{getattr(shell, 'SHELL_FAMILY', 'unknown')!r} shell"
+            )
+        return families
 
     def _policy(self, spec, catalogue):
         if spec is None or isinstance(spec, Mapping):
@@ -42,17 +46,16 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("policy: expected a path or a mapping")
         return load_policy(self._find_needle("files", spec), catalogue)
 
-    def _run_collector(self, os_family, catalogue, task_vars):
+    def _run_collector(self, family, catalogue, task_vars):
         connection = self._connection
         preferences = connection.module_implementation_preferences
-        if os_family == "linux":
-            # POSIX connections accept any suffix, and the plugin loader then takes
-            # av_scan.py or av_scan.ps1, whichever the directory lists first.
-            connection.module_implementation_preferences = (".py",)
+        # The family's own collector: POSIX connections accept any suffix, and the plugin
+        # loader would take av_scan.py or av_scan.ps1, whichever it lists first.
+        connection.module_implementation_preferences = (family.module_suffix,)
         try:
             return self._execute_module(
                 module_name=COLLECTOR,
-                module_args={"paths": catalogue.signatures[os_family].path_list},
+                module_args={"paths": catalogue.signatures[family.id].path_list},
                 task_vars=task_vars,
             )
         finally:
@@ -69,8 +72,10 @@ class ActionModule(ActionBase):
         except InputError as exc:
             raise AnsibleActionFail(f"invalid policy: {exc}") from None
 
-        os_family = self._os_family()
-        collected = self._run_collector(os_family, catalogue, task_vars)
+        # Families reached through the same shell share a collector, which says which
+        # of them the host is.
+        families = self._os_families(catalogue)
+        collected = self._run_collector(families[0], catalogue, task_vars)
         result["warnings"] = list(result.get("warnings", [])) + list(
             collected.get("warnings") or []
         )
@@ -90,10 +95,10 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(
                 f"the collector returned an unusable inventory: {exc}"
             ) from None
-        if verdict["os_family"] != os_family:
+        if verdict["os_family"] not in [family.id for family in families]:
             raise AnsibleActionFail(
                 f"the collector reported os_family {verdict['os_family']!r} "
-                f"on a {os_family} connection"
+                f"on a {families[0].id} connection"
             )
         verdict["host"] = host or verdict["host"]
         verdict["scan_seconds"] = round(time.monotonic() - started, 3)

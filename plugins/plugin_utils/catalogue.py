@@ -19,34 +19,27 @@ from pathlib import Path
 
 import yaml
 
+from ansible_collections.avshift.remediation.plugins.module_utils import inventory_schema
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import (
     CatalogueError,
 )
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yml")
-OS_FAMILIES = ("linux", "windows")
 
-# Inventory kinds, in the order the classifier reads them. The first evidence of a
-# finding names it, so packages (the most telling names) come first.
-KINDS = ("packages", "security_center", "services", "processes", "drivers")
+# Inventory kinds, in the order the classifier reads them (the inventory schema's order).
+KINDS = tuple(inventory_schema.KINDS)
 
-# catalogue key -> inventory kind it describes, per OS family
-_SIGNATURE_KEYS = {
-    "linux": {
-        "packages": "packages",
-        "services": "services",
-        "processes": "processes",
-        "drivers": "drivers",
-    },
-    "windows": {
-        "display_names": "packages",
-        "security_center": "security_center",
-        "services": "services",
-        "processes": "processes",
-        "drivers": "drivers",
-    },
+_OTHER_PRODUCT_KEYS = {
+    "paths",
+    "active_services",
+    "active_processes",
+    "uninstall_properties",
+    "install",
 }
-_OTHER_PRODUCT_KEYS = {"paths", "active_services", "active_processes", "uninstall_properties"}
+_FAMILY_KEYS = {"name", "module_suffix", "shell_families", "ansible_systems", "signature_keys"}
+# When an installer can turn its product on while a disallowed product still runs:
+# always; on servers only (Defender Antivirus steps aside on clients); never.
+BEFORE_REMOVAL = ("always", "servers", "never")
 _WILDCARDS = re.compile(r"[*?\[]")
 _WILDCARD_RUNS = re.compile(r"\[[^\]]*\]|[*?]")
 _BUCKET = 3  # a pattern's literal prefix length used as its bucket key
@@ -104,6 +97,29 @@ class Product:
     # Windows: msiexec properties of a password-protected uninstall, with {login},
     # {password} or {password_utf16le_hex} where the credentials go.
     uninstall_properties: tuple[str, ...] = ()
+    # How avshift installs the product, when it can: the install role's task file and
+    # when it may run (BEFORE_REMOVAL); None for products avshift does not install.
+    installer: Installer | None = None
+
+
+@dataclass(frozen=True)
+class Installer:
+    task_file: str
+    before_removal: str
+    # What the installer needs to know of the product (its unit, its files), named; the
+    # catalogue writes each once, with YAML anchors where detection uses it too.
+    facts: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OsFamily:
+    id: str
+    name: str
+    module_suffix: str
+    shell_families: tuple[str, ...]
+    ansible_systems: tuple[str, ...]
+    signature_keys: dict  # catalogue key -> the inventory kinds it matches
+    signature_labels: dict  # catalogue key -> how the catalogue reference names it
 
 
 @dataclass
@@ -187,6 +203,25 @@ class Catalogue:
     signatures: dict[str, Signatures]  # os family -> Signatures
     source: str
     removal_order: tuple[str, ...] = ()  # product roles, first removed first
+    os_families: dict[str, OsFamily] = field(default_factory=dict)
+
+    def family_of_shell(self, shell_family: str) -> list[OsFamily]:
+        """The OS families whose hosts a connection of this shell family can be."""
+        return [f for f in self.os_families.values() if shell_family in f.shell_families]
+
+    def family_of_system(self, ansible_system: str) -> OsFamily | None:
+        return next(
+            (f for f in self.os_families.values() if ansible_system in f.ansible_systems), None
+        )
+
+    def installable(self, os_family: str) -> list[Product]:
+        """The products avshift can install on hosts of an OS family, in catalogue order."""
+        return [
+            product
+            for products in self.products.values()
+            for product in products
+            if product.os_family == os_family and product.installer is not None
+        ]
 
     def product(self, vendor: str, product_id: str, os_family: str) -> Product | None:
         for product in self.products.get(vendor, ()):
@@ -230,19 +265,39 @@ def _active_names(block, kind, source, where) -> frozenset[str] | None:
     )
 
 
-def _load_product(vendor, product_id, spec, source, signatures, products) -> None:
+def _installer(block, source, where) -> Installer | None:
+    spec = block.get("install")
+    if spec is None:
+        return None
+    _expect(spec, dict, source, f"{where}.install")
+    unknown = set(spec) - {"task_file", "before_removal", "facts"}
+    if unknown:
+        raise CatalogueError(source, f"{where}.install", f"unknown keys {sorted(unknown)}")
+    task_file = _expect(spec.get("task_file"), str, source, f"{where}.install.task_file")
+    before = spec.get("before_removal")
+    if before not in BEFORE_REMOVAL:
+        raise CatalogueError(
+            source,
+            f"{where}.install.before_removal",
+            f"expected one of {', '.join(BEFORE_REMOVAL)}",
+        )
+    facts = _expect(spec.get("facts") or {}, dict, source, f"{where}.install.facts")
+    return Installer(task_file=task_file, before_removal=before, facts=dict(facts))
+
+
+def _load_product(vendor, product_id, spec, source, signatures, products, families) -> None:
     where = f"vendors.{vendor}.products.{product_id}"
     _expect(spec, dict, source, where)
-    unknown = set(spec) - {"name", "role", *OS_FAMILIES}
+    unknown = set(spec) - {"name", "role", *families}
     if unknown:
         raise CatalogueError(source, where, f"unknown keys {sorted(unknown)}")
-    for os_family in OS_FAMILIES:
+    for os_family, family in families.items():
         block = spec.get(os_family)
         if block is None:
             continue
         block_where = f"{where}.{os_family}"
         _expect(block, dict, source, block_where)
-        allowed = set(_SIGNATURE_KEYS[os_family]) | _OTHER_PRODUCT_KEYS
+        allowed = set(family.signature_keys) | _OTHER_PRODUCT_KEYS
         unknown = set(block) - allowed
         if unknown:
             raise CatalogueError(source, block_where, f"unknown keys {sorted(unknown)}")
@@ -259,16 +314,14 @@ def _load_product(vendor, product_id, spec, source, signatures, products) -> Non
                     block.get("uninstall_properties"), source, f"{block_where}.uninstall_properties"
                 )
             ),
+            installer=_installer(block, source, block_where),
         )
         products[vendor].append(product)
         sig = signatures[os_family]
-        for key, kind in _SIGNATURE_KEYS[os_family].items():
+        for key, kinds in family.signature_keys.items():
             for pattern in _string_list(block.get(key), source, f"{block_where}.{key}"):
-                sig.indexes[kind].add(pattern, product, kind, source)
-            if key == "display_names":
-                # Security Center shows the same product names as the uninstall registry.
-                for pattern in _string_list(block.get(key), source, f"{block_where}.{key}"):
-                    sig.indexes["security_center"].add(pattern, product, "security_center", source)
+                for kind in kinds:
+                    sig.indexes[kind].add(pattern, product, kind, source)
         for path in _string_list(block.get("paths"), source, f"{block_where}.paths"):
             sig.paths[normalize("paths", path)] = (vendor, product)
             sig.path_list.append(path)
@@ -292,6 +345,7 @@ def _load_catalogue(path: str) -> Catalogue:
     _expect(data, dict, source, None)
     if data.get("schema") != 1:
         raise CatalogueError(source, "schema", "expected 1")
+    families = _load_families(data.get("os_families"), source)
     vendors_spec = _expect(data.get("vendors"), dict, source, "vendors")
     signatures = {
         os_family: Signatures(
@@ -301,7 +355,7 @@ def _load_catalogue(path: str) -> Catalogue:
             paths={},
             path_list=[],
         )
-        for os_family in OS_FAMILIES
+        for os_family in families
     }
     vendors: dict[str, str] = {}
     products: dict[str, list[Product]] = {}
@@ -315,14 +369,14 @@ def _load_catalogue(path: str) -> Catalogue:
                 sig.publishers[fold_publisher(publisher)] = vendor
         vendor_paths = _expect(spec.get("paths") or {}, dict, source, f"{where}.paths")
         for os_family, paths in vendor_paths.items():
-            if os_family not in OS_FAMILIES:
+            if os_family not in families:
                 raise CatalogueError(source, f"{where}.paths", f"unknown OS family {os_family!r}")
             for path in _string_list(paths, source, f"{where}.paths.{os_family}"):
                 signatures[os_family].paths[normalize("paths", path)] = (vendor, None)
                 signatures[os_family].path_list.append(path)
         product_specs = _expect(spec.get("products"), dict, source, f"{where}.products")
         for product_id, product_spec in product_specs.items():
-            _load_product(vendor, product_id, product_spec, source, signatures, products)
+            _load_product(vendor, product_id, product_spec, source, signatures, products, families)
     removal_order = tuple(_string_list(data.get("removal_order"), source, "removal_order"))
     return Catalogue(
         vendors=vendors,
@@ -330,4 +384,43 @@ def _load_catalogue(path: str) -> Catalogue:
         signatures=signatures,
         source=source,
         removal_order=removal_order,
+        os_families=families,
     )
+
+
+def _load_families(spec, source) -> dict[str, OsFamily]:
+    _expect(spec, dict, source, "os_families")
+    families = {}
+    for family_id, block in spec.items():
+        where = f"os_families.{family_id}"
+        _expect(block, dict, source, where)
+        unknown = set(block) - _FAMILY_KEYS
+        if unknown:
+            raise CatalogueError(source, where, f"unknown keys {sorted(unknown)}")
+        spec_keys = _expect(block.get("signature_keys"), dict, source, f"{where}.signature_keys")
+        keys, labels = {}, {}
+        for key, key_spec in spec_keys.items():
+            key_where = f"{where}.signature_keys.{key}"
+            _expect(key_spec, dict, source, key_where)
+            # Several kinds: a name that several inventory kinds show.
+            keys[key] = tuple(_string_list(key_spec.get("kinds"), source, f"{key_where}.kinds"))
+            labels[key] = _expect(key_spec.get("label", key), str, source, f"{key_where}.label")
+            for kind in keys[key]:
+                if kind not in KINDS:
+                    raise CatalogueError(source, key_where, f"unknown inventory kind {kind!r}")
+        families[family_id] = OsFamily(
+            id=family_id,
+            name=_expect(block.get("name", family_id), str, source, f"{where}.name"),
+            module_suffix=_expect(
+                block.get("module_suffix"), str, source, f"{where}.module_suffix"
+            ),
+            shell_families=tuple(
+                _string_list(block.get("shell_families"), source, f"{where}.shell_families")
+            ),
+            ansible_systems=tuple(
+                _string_list(block.get("ansible_systems"), source, f"{where}.ansible_systems")
+            ),
+            signature_keys=keys,
+            signature_labels=labels,
+        )
+    return families

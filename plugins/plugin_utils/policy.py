@@ -15,7 +15,6 @@ from pathlib import Path
 import yaml
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
-    OS_FAMILIES,
     Catalogue,
     load_catalogue,
 )
@@ -32,7 +31,9 @@ _KEYS = ("disallowed_vendors", "approved")
 @dataclass(frozen=True)
 class Policy:
     disallowed: frozenset[str]
-    approved: Mapping[str, tuple[str, ...]]  # os family -> vendor ids
+    # os family -> vendor ids; every family of the catalogue is a key, and a family the
+    # policy approves nothing for has none: its hosts cannot be compliant, and say why.
+    approved: Mapping[str, tuple[str, ...]]
     source: str
     sha256: str  # of the policy as read (file bytes, or canonical JSON of a mapping)
 
@@ -133,19 +134,18 @@ def _validate(data: object, source: str, sha256: str, catalogue: Catalogue) -> P
             "approved",
             f"expected a mapping of OS family to vendor ids, got {describe_type(approved_spec)}",
         )
+    families = catalogue.os_families
     for family in approved_spec:
-        if family not in OS_FAMILIES:
+        if family not in families:
             raise PolicyError(
-                source, f"approved.{family}", f"unknown OS family (known: {', '.join(OS_FAMILIES)})"
+                source, f"approved.{family}", f"unknown OS family (known: {', '.join(families)})"
             )
     approved: dict[str, tuple[str, ...]] = {}
-    for family in OS_FAMILIES:
+    # A family the policy leaves out approves nothing: valid (a new family must not
+    # invalidate every policy written before it), and reported on each of its hosts.
+    for family in families:
         key = f"approved.{family}"
-        if family not in approved_spec:
-            raise PolicyError(source, key, "missing: every OS family needs an approved vendor")
-        vendors = _vendor_list(approved_spec[family], source, key, known)
-        if not vendors:
-            raise PolicyError(source, key, "empty: every OS family needs an approved vendor")
+        vendors = _vendor_list(approved_spec.get(family, []), source, key, known)
         for position, vendor in enumerate(vendors):
             if vendor in disallowed:
                 raise PolicyError(

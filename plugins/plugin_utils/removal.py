@@ -28,7 +28,6 @@ import string
 from collections.abc import Mapping
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
-    OS_FAMILIES,
     Catalogue,
     load_catalogue,
     normalize,
@@ -158,7 +157,7 @@ def _expect_text(value, what: str) -> str:
     return value
 
 
-def _check_scan(scan) -> tuple[str, str, Mapping]:
+def _check_scan(scan, catalogue: Catalogue) -> tuple[str, str, Mapping]:
     """(os family, host, inventory) of an av_scan result, or PlanError saying what is wrong."""
     if not isinstance(scan, Mapping):
         raise PlanError(
@@ -175,8 +174,9 @@ def _check_scan(scan) -> tuple[str, str, Mapping]:
             "register the av_scan task itself"
         )
     os_family = scan["os_family"]
-    if os_family not in OS_FAMILIES:
-        raise PlanError(f"os_family: expected one of {', '.join(OS_FAMILIES)}, got {os_family!r}")
+    families = catalogue.os_families
+    if os_family not in families:
+        raise PlanError(f"os_family: expected one of {', '.join(families)}, got {os_family!r}")
     inventory = scan.get("inventory")
     if inventory is None:
         raise PlanError(
@@ -196,11 +196,11 @@ def _check_scan(scan) -> tuple[str, str, Mapping]:
 def _check_passwords(passwords, catalogue: Catalogue) -> dict[str, dict[str, str]] | None:
     if passwords is None:
         return None
-    _expect_mapping(passwords, "passwords (uninstall_passwords)")
+    _expect_mapping(passwords, "passwords (avshift_uninstall_passwords)")
     known = {product.id for products in catalogue.products.values() for product in products}
     checked: dict[str, dict[str, str]] = {}
     for product_id, credentials in passwords.items():
-        where = f"uninstall_passwords.{product_id}"
+        where = f"avshift_uninstall_passwords.{product_id}"
         if product_id not in known:
             takes = sorted(
                 {
@@ -408,7 +408,8 @@ def _msiexec_failures(context: dict) -> dict[str, str]:
         messages[str(MSIEXEC_FATAL)] = f"uninstall password required for {name} on {host}"
     elif context["protected"]:
         messages[str(MSIEXEC_FATAL)] = (
-            failed + f": check uninstall_passwords.{context['product']} (a wrong password fails so)"
+            f"{failed}: check avshift_uninstall_passwords.{context['product']} "
+            "(a wrong password fails so)"
         )
     return messages
 
@@ -433,12 +434,12 @@ def _step(finding, os_family, host, inventory, catalogue, passwords, mask, where
             properties = _render_properties(templates, None, "", True)
         elif credentials is not None:
             properties = _render_properties(
-                templates, credentials, f"uninstall_passwords.{product_id}", mask
+                templates, credentials, f"avshift_uninstall_passwords.{product_id}", mask
             )
         else:
             notes.append(
-                f"password-protected: without uninstall_passwords.{product_id} msiexec runs "
-                "without the password, and fails with 1603 if protection is on"
+                f"password-protected: without avshift_uninstall_passwords.{product_id} msiexec "
+                "runs without the password, and fails with 1603 if protection is on"
             )
     step = {
         "vendor": vendor,
@@ -508,7 +509,9 @@ def _residue_step(entry, os_family, catalogue, where) -> dict:
         "protected": False,
         "needs_password": False,
         "paths": _check_paths(paths, vendor, os_family, catalogue, where),
-        "notes": ["paths left without software: removed only with uninstall_remove_residue"],
+        "notes": [
+            "paths left without software: removed only with avshift_uninstall_remove_residue"
+        ],
     }
     step["summary"] = _summary(step, 0)
     return step
@@ -541,7 +544,7 @@ def _summary(step: dict, properties: int) -> str:
             count = properties if action["product_code"] else 0
             actions.append(" ".join(_masked(action["argv"], count)))
     if step["paths"]:
-        actions.append(f"with uninstall_remove_residue delete {', '.join(step['paths'])}")
+        actions.append(f"with avshift_uninstall_remove_residue delete {', '.join(step['paths'])}")
     return f"{where}: {'; '.join(actions) or 'nothing to do'}"
 
 
@@ -563,7 +566,7 @@ def removal_plan(
 ) -> list[dict]:
     """The ordered removal steps for one host's av_scan result (see the module docstring)."""
     catalogue = catalogue or load_catalogue()
-    os_family, host, inventory = _check_scan(scan)
+    os_family, host, inventory = _check_scan(scan, catalogue)
     checked_passwords = _check_passwords(passwords, catalogue)
     steps = []
     for position, finding in enumerate(_expect_list(scan["disallowed"], "disallowed")):

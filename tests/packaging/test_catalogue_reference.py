@@ -55,9 +55,12 @@ def test_every_name_the_catalogue_lists_is_on_the_page():
             names += paths
         for product_id, product in vendor["products"].items():
             names += [product_id, product["name"]]
-            for family in ("linux", "windows"):
-                for values in (product.get(family) or {}).values():
-                    names += values
+            for family in data["os_families"]:
+                for key, values in (product.get(family) or {}).items():
+                    if key == "install":
+                        names += [values["task_file"], *(values.get("facts") or {}).values()]
+                    else:
+                        names += values
         missing += [name for name in names if f"`{name}`" not in page and name not in page]
     assert missing == []
 
@@ -103,16 +106,19 @@ def test_generator_describes_every_key_the_engine_accepts():
     from ansible_collections.avshift.remediation.plugins.plugin_utils import catalogue
 
     generator = _generator()
-    for family, rows in generator.ROWS.items():
+    shipped = catalogue.load_catalogue()
+    for family, rows in generator.rows(shipped).items():
         described = {key for key, _ in rows} | set(generator.ACTIVE_KEYS)
-        accepted = set(catalogue._SIGNATURE_KEYS[family]) | catalogue._OTHER_PRODUCT_KEYS
+        accepted = (
+            set(shipped.os_families[family].signature_keys) | catalogue._OTHER_PRODUCT_KEYS
+        )
         assert described == accepted, family
 
 
 def test_catalogue_key_unknown_to_the_page_fails_the_generation(tmp_path, monkeypatch):
     generator = _generator()
-    monkeypatch.setitem(
-        generator.ROWS, "linux", tuple(row for row in generator.ROWS["linux"] if row[0] != "paths")
+    monkeypatch.setattr(
+        generator, "COMMON_ROWS", tuple(row for row in generator.COMMON_ROWS if row[0] != "paths")
     )
     with pytest.raises(generator.UndescribedKeyError, match=r"kesl\.linux: keys \['paths'\]"):
         generator.render()

@@ -232,9 +232,15 @@ def test_every_kaspersky_name_in_the_notes_is_recognised(os_family, item):
 # -- the loader --------------------------------------------------------------------------
 
 
+# The shipped catalogue's OS families, for catalogues written by these tests.
+FAMILIES = yaml.safe_dump(
+    {"os_families": yaml.safe_load(CATALOGUE_PATH.read_text(encoding="utf-8"))["os_families"]}
+)
+
+
 def _write_catalogue(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "catalogue.yml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(FAMILIES + text, encoding="utf-8")
     return path
 
 
@@ -281,6 +287,10 @@ def test_linux_kernel_module_matches_with_or_without_ko(tmp_path):
         ("      bad:\n        windows: {display_names: ['K*spersky']}\n", "K*spersky"),
         ("      bad:\n        windows: {servcies: [AVP]}\n", "servcies"),
         ("      bad:\n        solaris: {packages: [kesl]}\n", "solaris"),
+        (
+            "      bad:\n        linux: {packages: [kesl], install: {task_file: x}}\n",
+            "before_removal",
+        ),
     ],
 )
 def test_malformed_catalogue_is_refused_naming_the_bad_entry(tmp_path, fragment, bad):

@@ -1,7 +1,7 @@
 """Contract tests of the install role on Windows through real Ansible and a fake WinRM host.
 
 NOT a Windows test: no PowerShell ran. ansible-playbook (the winrm connection over
-pywinrm) drives the avshift.remediation.install role with install_vendor=microsoft
+pywinrm) drives the avshift.remediation.install role with avshift_install_vendor=microsoft
 against fake_winrm.FakeWinRMHost on 127.0.0.1. FakeDefenderHost answers each module the
 role calls (setup, win_powershell, win_feature, win_service, win_tempfile, win_copy,
 win_command, win_file) with results shaped as those modules document them, computed
@@ -12,7 +12,7 @@ arguments (win_feature Windows-Defender on servers that lack it and never on cli
 WinDefend automatic and started, the Set-MpPreference script); that it reads the
 answers right (a restart after the feature fails the run, a client with another
 antivirus fails or defers before any change, Defender that stays off fails after
-install_timeout); check mode changes nothing; a second run changes nothing; the
+avshift_install_timeout); check mode changes nothing; a second run changes nothing; the
 onboarding script reaches the host intact, runs once, is deleted, and its content never
 appears in ansible-playbook's output at -vvv. What the PowerShell scripts and the
 modules do on a real Windows host is not covered.
@@ -297,7 +297,7 @@ def run_role(
             {
                 "name": "install",
                 "ansible.builtin.include_role": {"name": "avshift.remediation.install"},
-                "vars": {"install_vendor": "microsoft", **(role_vars or {})},
+                "vars": {"avshift_install_vendor": "microsoft", **(role_vars or {})},
             }
         ],
     }
@@ -342,10 +342,10 @@ def task_name(record: TaskRecord) -> str:
 
 
 def outcome(run: PlaybookRun) -> dict[str, Any]:
-    """The install_result fact, as the role's last task shows it."""
+    """The avshift_install_result fact, as the role's last task shows it."""
     for record in run.records:
         if task_name(record) == "Report the outcome":
-            return record.result["install_result"]
+            return record.result["avshift_install_result"]
     raise AssertionError(run.explain("the role did not report its outcome"))
 
 
@@ -374,7 +374,9 @@ def test_fake_winrm_contract_install_server_turns_defender_on(tmp_path):
         "win_powershell:realtime",
         "win_powershell:status",
     ]
-    assert host.calls("setup")[0].args == {"gather_subset": ["!all", "!min", "distribution"]}
+    assert host.calls("setup")[0].args == {
+        "gather_subset": ["!all", "!min", "platform", "distribution"]
+    }
     assert host.calls("win_service")[0].args == {
         "name": "WinDefend",
         "start_mode": "auto",
@@ -460,16 +462,16 @@ def test_fake_winrm_contract_install_check_mode_on_server_without_feature(tmp_pa
 
 def test_fake_winrm_contract_install_feature_refused_fails_before_any_change(tmp_path):
     host = FakeDefenderHost(load_fixture("server2019_feature_missing.json"))
-    run = run_role(tmp_path, host, {"install_defender_feature": False})
+    run = run_role(tmp_path, host, {"avshift_install_defender_feature": False})
     record = failure(run)
     assert "lacks the Windows-Defender feature (Available)" in record.result["msg"]
-    assert "install_defender_feature is false" in record.result["msg"]
+    assert "avshift_install_defender_feature is false" in record.result["msg"]
     assert host.names() == ["setup", "win_powershell:status"]
 
 
 def test_fake_winrm_contract_install_defender_that_stays_off_fails_the_role(tmp_path):
     host = FakeDefenderHost(load_fixture("server2022_tamper_protected.json"))
-    run = run_role(tmp_path, host, {"install_timeout": 1})
+    run = run_role(tmp_path, host, {"avshift_install_timeout": 1})
     record = failure(run)
     assert task_name(record) == "Defender | Defender Antivirus is on"
     message = record.result["msg"]
@@ -498,13 +500,13 @@ def test_fake_winrm_contract_install_client_with_other_av_fails_before_any_chang
     record = failure(run)
     message = record.result["msg"]
     assert "while Kaspersky Endpoint Security for Windows is registered" in message
-    assert "install_defender_defer_when_other_av: true" in message
+    assert "avshift_install_defender_defer_when_other_av: true" in message
     assert host.names() == ["setup", "win_powershell:status"]
 
 
 def test_fake_winrm_contract_install_client_with_other_av_defers_when_asked(tmp_path):
     host = FakeDefenderHost(load_fixture("win11_kes_registered.json"))
-    run = run_role(tmp_path, host, {"install_defender_defer_when_other_av": True})
+    run = run_role(tmp_path, host, {"avshift_install_defender_defer_when_other_av": True})
     assert run.returncode == 0, run.explain("the role failed although deferral was asked")
     assert host.names() == ["setup", "win_powershell:status"]
     result = outcome(run)
@@ -519,7 +521,7 @@ def test_fake_winrm_contract_install_defer_does_not_apply_once_the_other_av_is_g
     fixture = load_fixture("win11_kes_registered.json")
     fixture["host"]["other_antivirus"] = []
     host = FakeDefenderHost(fixture)
-    run = run_role(tmp_path, host, {"install_defender_defer_when_other_av": True})
+    run = run_role(tmp_path, host, {"avshift_install_defender_defer_when_other_av": True})
     assert run.returncode == 0, run.explain("the role failed")
     assert host.state["service"]["state"] == "running"
     result = outcome(run)
@@ -555,7 +557,7 @@ def test_fake_winrm_contract_install_onboarding_script_runs_once_and_never_shows
 ):
     secret = onboarding_script.read_bytes()
     host = FakeDefenderHost(load_fixture("server2022_defender_off.json"))
-    role_vars = {"install_defender_onboarding_script": str(onboarding_script)}
+    role_vars = {"avshift_install_defender_onboarding_script": str(onboarding_script)}
     # --diff too: win_copy then shows what it copies, unless the task is no_log.
     run = run_role(tmp_path / "first", host, role_vars, diff=True, verbosity=3)
     assert run.returncode == 0, run.explain("the role failed")
@@ -603,7 +605,7 @@ def test_fake_winrm_contract_install_failed_onboarding_shows_exit_code_not_conte
     fixture = load_fixture("server2022_defender_off.json")
     fixture["host"]["onboarding_script_rc"] = 5
     host = FakeDefenderHost(fixture)
-    role_vars = {"install_defender_onboarding_script": str(onboarding_script)}
+    role_vars = {"avshift_install_defender_onboarding_script": str(onboarding_script)}
     run = run_role(tmp_path, host, role_vars, diff=True, verbosity=3)
     record = failure(run)
     assert task_name(record) == "Onboarding | the onboarding script succeeded"
@@ -626,13 +628,13 @@ def test_fake_winrm_contract_install_failed_onboarding_shows_exit_code_not_conte
             id="misspelt-variable",
         ),
         pytest.param(
-            {"install_timeout": "soon"},
-            "install_timeout",
+            {"avshift_install_timeout": "soon"},
+            "avshift_install_timeout",
             id="wrong-type",
         ),
         pytest.param(
-            {"install_vendor": "kaspersky"},
-            "install_vendor",
+            {"avshift_install_vendor": "kaspersky"},
+            "avshift_install_vendor",
             id="vendor-not-a-choice",
         ),
     ],
@@ -648,9 +650,12 @@ def test_fake_winrm_contract_install_wrong_setting_fails_before_any_module(
 
 def test_fake_winrm_contract_install_clamav_is_refused_on_windows(tmp_path):
     host = FakeDefenderHost(load_fixture("win11_defender_on.json"))
-    run = run_role(tmp_path, host, {"install_vendor": "clamav"})
+    run = run_role(tmp_path, host, {"avshift_install_vendor": "clamav"})
     record = failure(run)
-    assert "ClamAV is the approved product for Linux hosts" in record.result["msg"]
+    assert (
+        "avshift cannot install clamav on fakewin (Win32NT): it installs microsoft there"
+        in (record.result["msg"])
+    )
     assert host.names() == ["setup"]
 
 
