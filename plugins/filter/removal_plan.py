@@ -94,7 +94,7 @@ EXAMPLES = r"""
   ansible.windows.win_command:
     argv: "{{ item.argv }}"
   loop: >-
-    {{ scan | avshift.remediation.removal_plan(passwords=uninstall_passwords)
+    {{ scan | avshift.remediation.removal_plan(passwords=avshift_uninstall_passwords)
        | map(attribute='windows') | flatten | rejectattr('manual') }}
   no_log: true
 """

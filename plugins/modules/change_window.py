@@ -27,9 +27,10 @@ options:
     type: raw
     required: true
   change_id_pattern:
-    description: Regular expression the change id must match.
+    description:
+      - Regular expression the change id must match.
+      - Null (the default) uses the collection's own, C(^[A-Z][A-Z0-9]*-?[0-9]+$).
     type: str
-    default: "^[A-Z][A-Z0-9]*-?[0-9]+$"
   operator:
     description: Who runs the change; defaults to the AWX/AAP user, else the controller user.
     type: str

@@ -12,9 +12,11 @@ import datetime
 import re
 from dataclasses import dataclass
 
+from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import (
+    CHANGE_ID_PATTERN as DEFAULT_CHANGE_ID_PATTERN,
+)
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import InputError, show
 
-DEFAULT_CHANGE_ID_PATTERN = r"^[A-Z][A-Z0-9]*-?[0-9]+$"
 REBOOT_POLICIES = ("never", "if_required", "always")
 _BATCH_ITEM = re.compile(r"^(?:[1-9][0-9]*|(?:[1-9][0-9]?|100)%)$")
 
@@ -64,7 +66,8 @@ def parse_window(text: object) -> Window:
     return window
 
 
-def check_change_id(change_id: object, pattern: str = DEFAULT_CHANGE_ID_PATTERN) -> str:
+def check_change_id(change_id: object, pattern: str | None = None) -> str:
+    pattern = pattern or DEFAULT_CHANGE_ID_PATTERN
     if change_id is None or (isinstance(change_id, str) and not change_id.strip()):
         raise ChangeRefused("change id", None, "required: name the approved change")
     if not isinstance(change_id, str):

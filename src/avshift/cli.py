@@ -15,6 +15,7 @@ from avshift import __version__
 
 try:
     from ansible_collections.avshift.remediation.plugins.plugin_utils import contract
+    from ansible_collections.avshift.remediation.plugins.plugin_utils import report as report_writer
     from avshift.playbook_run import (
         Progress,
         ToolError,
@@ -154,7 +155,7 @@ def print_summary(kind: str, report: dict, report_dir: Path, seconds: float) -> 
         width = max(len(h["host"]) for h in attention)
         for host in attention:
             print(f"  {host['host']:<{width}}  {host['status']:<14} {host.get('message') or '-'}")
-    print(f"Reports: {report_dir}/report.{{html,json,csv,junit.xml}}")
+    print(report_writer.reports_line(report_dir))
 
 
 def _run_fleet(
@@ -198,20 +199,31 @@ def _run_fleet(
         limit=args.limit,
         forks=args.forks,
         check=check,
-        progress=Progress(total, remediation=kind == "remediation", check=check),
+        progress=Progress(total),
         extra_args=extra_args,
         verbosity=args.verbose,
     )
+    interrupted = {signal.SIGINT: contract.Exit.SIGINT, signal.SIGTERM: contract.Exit.SIGTERM}
     if outcome.report is None:
+        if outcome.signal and not outcome.write_error:
+            print("avshift: interrupted before any host was recorded", file=sys.stderr)
+            return interrupted[outcome.signal]
         return _no_report(kind, outcome)
     if check and kind == "remediation":
         print_plans(outcome.report)
     print_summary(kind, outcome.report, report_dir, time.monotonic() - started)
-    return contract.exit_for_summary(outcome.report["summary"])
+    codes = [contract.exit_for_summary(outcome.report["summary"])]
+    if outcome.signal:
+        print(
+            f"avshift: the {kind} was interrupted; the reports show where it stopped",
+            file=sys.stderr,
+        )
+        codes.append(interrupted[outcome.signal])
+    return contract.combine_exits(codes)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    return _run_fleet(args, "audit", "audit.yml", {}, policy_var="audit_policy")
+    return _run_fleet(args, "audit", "audit.yml", {}, policy_var="avshift_audit_policy")
 
 
 def _change_engine():
@@ -256,16 +268,19 @@ def cmd_remediate(args: argparse.Namespace) -> int:
             # A dry run prepares a change, usually before its window opens.
             change.refuse_outside(window, change.now_utc())
         extravars = {
-            "remediate_change_id": args.change_id,
-            "remediate_change_id_pattern": args.change_id_pattern,
-            "remediate_window": args.window,
-            "remediate_reboot": change.check_reboot(args.reboot),
+            "avshift_remediate_change_id": args.change_id,
+            "avshift_remediate_window": args.window,
+            "avshift_remediate_reboot": change.check_reboot(args.reboot),
         }
+        if args.change_id_pattern is not None:
+            extravars["avshift_remediate_change_id_pattern"] = args.change_id_pattern
         if args.batch is not None:
             # serial takes a ramp such as 1,5,25% only in its list form.
-            extravars["remediate_batch"] = change.parse_batch(args.batch)
+            extravars["avshift_remediate_batch"] = change.parse_batch(args.batch)
         if args.max_fail is not None:
-            extravars["remediate_max_fail_percentage"] = change.check_max_fail(args.max_fail)
+            extravars["avshift_remediate_max_fail_percentage"] = change.check_max_fail(
+                args.max_fail
+            )
     except errors.InputError as exc:
         _fail(str(exc))
     return _run_fleet(
@@ -273,7 +288,7 @@ def cmd_remediate(args: argparse.Namespace) -> int:
         "remediation",
         "remediate.yml",
         extravars,
-        policy_var="remediate_policy",
+        policy_var="avshift_remediate_policy",
         check=args.check,
     )
 
@@ -380,9 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     remediate.add_argument("--change-id", required=True, metavar="ID", help="e.g. CHG0012345")
     remediate.add_argument(
         "--change-id-pattern",
-        default=r"^[A-Z][A-Z0-9]*-?[0-9]+$",
         metavar="REGEX",
-        help="what a change id must match (default: %(default)s)",
+        help=f"what a change id must match (default: {contract.CHANGE_ID_PATTERN})",
     )
     remediate.add_argument(
         "--window",

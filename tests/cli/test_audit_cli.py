@@ -128,15 +128,17 @@ def test_limit_selects_hosts_and_plain_lines_report_progress(tmp_path):
         "    gone:\n      ansible_host: 127.0.0.1\n      ansible_port: 9\n"
     )
     reports = tmp_path / "reports"
-    done = audit("-i", str(inventory), "--limit", "localhost", "--report-dir", str(reports))
+    with running_as(tmp_path, "kesl"):
+        done = audit("-i", str(inventory), "--limit", "localhost", "--report-dir", str(reports))
     assert [h["host"] for h in _report(reports)["hosts"]] == ["localhost"]
-    assert "[1/1] localhost: non-compliant" in done.stderr
+    assert "[1/1] localhost: non-compliant (kesl)" in done.stderr
 
 
 def test_progress_bar_on_a_terminal(tmp_path):
     leader, follower = pty.openpty()
     try:
-        done = audit("--report-dir", str(tmp_path / "r"), stderr=follower)
+        with running_as(tmp_path, "kesl"):
+            done = audit("--report-dir", str(tmp_path / "r"), stderr=follower)
         os.close(follower)
         output = b""
         while True:
@@ -180,7 +182,13 @@ def test_invalid_input_is_exit_2_before_any_host_is_touched(tmp_path, args, mess
 @pytest.mark.skipif(not DPKG_STATUS.exists(), reason="needs a dpkg host")
 def test_audit_changes_nothing_on_the_host(tmp_path):
     before = hashlib.sha256(DPKG_STATUS.read_bytes()).hexdigest()
-    audit("--report-dir", str(tmp_path / "r"))
+    with running_as(tmp_path, "kesl"):
+        done = audit("--report-dir", str(tmp_path / "r"))
+    # The scan ran (and found what runs): a run that stopped early would prove nothing.
+    assert done.returncode == 1, done.stdout + done.stderr
+    (host,) = _report(tmp_path / "r")["hosts"]
+    assert [f["product"] for f in host["disallowed"]] == ["kesl"]
+    assert host["changed"] == 0
     assert hashlib.sha256(DPKG_STATUS.read_bytes()).hexdigest() == before
 
 

@@ -20,8 +20,6 @@ PLAYBOOK = """\
   hosts: all
   serial: 1
   gather_facts: false
-  vars:
-    avshift_run_kind: remediation
   tasks:
     - name: Check the window before this batch
       avshift.remediation.change_window:

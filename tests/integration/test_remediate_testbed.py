@@ -104,13 +104,13 @@ def inventory(tmp_path: Path, names: list[str]) -> Path:
         "  vars:",
         "    ansible_connection: containers.podman.podman",
         "    ansible_python_interpreter: /usr/bin/python3",
-        f"    install_clamav_signature_source: {TESTBED_OUT}/clamav",
+        f"    avshift_install_clamav_signature_source: {TESTBED_OUT}/clamav",
         "  hosts:",
     ] + [f"    {name}:" for name in names]
     path.write_text("\n".join(lines) + "\n")
     secrets = tmp_path / "secrets.yml"
     secrets.write_text(
-        "remediate_passwords:\n"
+        "avshift_remediate_passwords:\n"
         f"  kes_windows: {{login: KLAdmin, password: {SECRET}}}\n"
         f"  klnagent: {{password: {SECRET}}}\n"
     )

@@ -90,8 +90,8 @@ def test_linux_hosts_use_ssh_with_privilege_escalation(example):
         assert hostvars["ansible_connection"] == "ssh", host
         assert hostvars["ansible_become"] is True, host
         # Offline hosts: signatures from the controller, freshclam off.
-        assert hostvars["install_clamav_signature_source"].startswith("/"), host
-        assert hostvars["install_clamav_freshclam"] is False, host
+        assert hostvars["avshift_install_clamav_signature_source"].startswith("/"), host
+        assert hostvars["avshift_install_clamav_freshclam"] is False, host
 
 
 @pytest.mark.parametrize(
@@ -108,7 +108,7 @@ def test_windows_groups_use_winrm_over_validated_https(example, group, transport
         assert hostvars["ansible_winrm_server_cert_validation"] == "validate", host
         assert hostvars["ansible_winrm_ca_trust_path"] == "{{ avshift_winrm_ca_bundle }}", host
         assert hostvars["ansible_password"].startswith("{{ vault_"), host
-        assert set(hostvars["remediate_passwords"]) == {"kes_windows", "klnagent"}, host
+        assert set(hostvars["avshift_remediate_passwords"]) == {"kes_windows", "klnagent"}, host
 
 
 def test_ntlm_hosts_encrypt_messages(example):
@@ -195,7 +195,7 @@ def _resolve_playbook(tmp_path: Path) -> Path:
           password: "{{ ansible_password | default(None) }}"
           transport: "{{ ansible_winrm_transport | default(None) }}"
           ca: "{{ ansible_winrm_ca_trust_path | default(None) }}"
-          passwords: "{{ remediate_passwords | default({}) }}"
+          passwords: "{{ avshift_remediate_passwords | default({}) }}"
 """
     )
     return playbook

@@ -174,18 +174,19 @@ def _run_role(tmp_path: Path, role: str, variables: dict) -> subprocess.Complete
     [
         (
             "avshift.remediation.audit",
-            {"audit_fail_when_non_compliant": "notabool"},
-            "argument 'audit_fail_when_non_compliant' is of type str",
+            {"avshift_audit_fail_when_non_compliant": "notabool"},
+            "argument 'avshift_audit_fail_when_non_compliant' is of type str",
             "Scan for disallowed and approved antivirus",
         ),
         (
             "avshift.remediation.remediate",
             {
-                "remediate_change_id": "CHG0012345",
-                "remediate_window": "2030-01-01T00:00:00+00:00/2030-01-01T04:00:00+00:00",
-                "remediate_reboot": "sometimes",
+                "avshift_remediate_change_id": "CHG0012345",
+                "avshift_remediate_window": "2030-01-01T00:00:00+00:00/2030-01-01T04:00:00+00:00",
+                "avshift_remediate_reboot": "sometimes",
             },
-            "value of remediate_reboot must be one of: never, if_required, always, got: sometimes",
+            "value of avshift_remediate_reboot must be one of: never, if_required, always, "
+            "got: sometimes",
             "Check the change id and the window before touching this batch",
         ),
     ],

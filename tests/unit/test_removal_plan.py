@@ -249,7 +249,7 @@ def test_protected_product_without_credentials_runs_bare_and_needs_a_password():
     kes = step_of(plan, "kes_windows")
     assert kes["needs_password"] is True
     assert kes["windows"][0]["argv"] == [*MSIEXEC, KES_CODE, *QUIET]
-    assert any("uninstall_passwords.kes_windows" in note for note in kes["notes"])
+    assert any("avshift_uninstall_passwords.kes_windows" in note for note in kes["notes"])
     assert step_of(plan, "klnagent")["needs_password"] is False
 
 
@@ -291,7 +291,7 @@ def test_1603_with_password_blames_the_password():
     action = action_of(removal_plan(kes_and_agent(), passwords=PASSWORDS), "klnagent")
     message = uninstall_outcome(action, 1603)["message"]
     assert message.startswith(f"uninstall of {AGENT} failed (msiexec 1603) on {HOST}: ")
-    assert "uninstall_passwords.klnagent" in message
+    assert "avshift_uninstall_passwords.klnagent" in message
     assert "P@ss" not in message
 
 

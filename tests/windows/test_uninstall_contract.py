@@ -155,10 +155,10 @@ def run_role(
 ) -> RoleRun:
     """Run the uninstall role at -vvv against a fake host; return what it received."""
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "scan.json").write_text(json.dumps({"uninstall_scan": load_scan()}))
+    (workdir / "scan.json").write_text(json.dumps({"avshift_uninstall_scan": load_scan()}))
     play_vars = dict(role_vars or {})
     if passwords is not None:
-        play_vars["uninstall_passwords"] = passwords
+        play_vars["avshift_uninstall_passwords"] = passwords
     play = {
         "name": "uninstall",
         "hosts": HOST,
@@ -169,7 +169,7 @@ def run_role(
         "post_tasks": [
             {
                 "name": "reboot fact",
-                "ansible.builtin.debug": {"msg": "{{ uninstall_reboot_required }}"},
+                "ansible.builtin.debug": {"msg": "{{ avshift_uninstall_reboot_required }}"},
             }
         ],
     }
@@ -303,7 +303,7 @@ def test_fake_winrm_contract_1603_with_password_blames_the_password(tmp_path):
     role_run = run_role(tmp_path, {KES_CODE: 1603, AGENT_CODE: 0}, passwords=PASSWORDS)
     message = role_run.failure().result["msg"]
     assert message.startswith(f"uninstall of {KES_NAME} failed (msiexec 1603) on {HOST}")
-    assert "uninstall_passwords.kes_windows" in message
+    assert "avshift_uninstall_passwords.kes_windows" in message
     assert len(role_run.commands) == 1
     assert_no_secret(role_run)
 
@@ -342,7 +342,7 @@ def reboot_and_residue(tmp_path_factory) -> RoleRun:
         tmp_path_factory.mktemp("reboot-residue"),
         {KES_CODE: 3010, AGENT_CODE: 0},
         passwords=PASSWORDS,
-        role_vars={"uninstall_remove_residue": True},
+        role_vars={"avshift_uninstall_remove_residue": True},
     )
 
 
