@@ -11,11 +11,12 @@ import time
 import traceback
 from pathlib import Path
 
-from avshift import __version__
-
 try:
     from ansible_collections.avshift.remediation.plugins.plugin_utils import contract
     from ansible_collections.avshift.remediation.plugins.plugin_utils import report as report_writer
+    from ansible_collections.avshift.remediation.plugins.plugin_utils.version import (
+        collection_version,
+    )
     from avshift.playbook_run import (
         Progress,
         ToolError,
@@ -347,7 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find, remove and replace disallowed antivirus across a fleet.",
         **common,
     )
-    parser.add_argument("--version", action="version", version=f"avshift {__version__}")
+    # The collection's version (galaxy.yml): the CLI ships with it and has none of its own.
+    parser.add_argument("--version", action="version", version=f"avshift {collection_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     classify = commands.add_parser(
         "classify",
