@@ -22,6 +22,10 @@ from pathlib import Path
 
 import pytest
 
+# The verdicts depend on what runs on this machine, which other tests change: they run
+# on one worker, one after another.
+pytestmark = pytest.mark.xdist_group("local-machine-state")
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 AVSHIFT = str(BIN / "avshift")

@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+# The verdicts depend on what runs on this machine, which other tests change: they run
+# on one worker, one after another.
+pytestmark = pytest.mark.xdist_group("local-machine-state")
+
 BIN = Path(sys.executable).parent
 DPKG_STATUS = Path("/var/lib/dpkg/status")
 

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import pytest
 
+# These tests start test-bed containers of their own: one worker runs them in turn.
+pytestmark = pytest.mark.xdist_group("remediate-testbed")
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 TESTBED_OUT = Path(os.environ.get("AVSHIFT_TESTBED_OUT", "/var/lib/avshift-testbed"))

@@ -109,9 +109,7 @@ def test_generator_describes_every_key_the_engine_accepts():
     shipped = catalogue.load_catalogue()
     for family, rows in generator.rows(shipped).items():
         described = {key for key, _ in rows} | set(generator.ACTIVE_KEYS)
-        accepted = (
-            set(shipped.os_families[family].signature_keys) | catalogue._OTHER_PRODUCT_KEYS
-        )
+        accepted = set(shipped.os_families[family].signature_keys) | catalogue._OTHER_PRODUCT_KEYS
         assert described == accepted, family
 
 

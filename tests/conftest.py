@@ -1,0 +1,48 @@
+"""The suite's own report: how long each part of it took, printed at the end of bin/test.
+
+A part is a test directory (unit, cli, windows, ...); each Molecule scenario is a part
+of its own, being the slow ones. With several workers (bin/test runs pytest-xdist) the
+parts overlap, so the wall time is shorter than their sum. bin/test passes the set-up
+steps' times in AVSHIFT_SETUP_SECONDS ("name=seconds,...").
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from pathlib import Path
+
+_STARTED = time.monotonic()
+_PART_SECONDS: dict[str, float] = defaultdict(float)
+_PART_TESTS: dict[str, int] = defaultdict(int)
+_TESTS = Path(__file__).resolve().parent
+
+
+def _part(nodeid: str) -> str:
+    path, _, rest = nodeid.partition("::")
+    parts = Path(path).parts
+    part = parts[1] if len(parts) > 2 and parts[0] == "tests" else parts[0]
+    if path.endswith("test_molecule.py") and "[" in rest:
+        return f"molecule {rest.split('[', 1)[1].rstrip(']')}"
+    return part
+
+
+def pytest_runtest_logreport(report) -> None:
+    part = _part(report.nodeid)
+    _PART_SECONDS[part] += report.duration
+    if report.when == "call":
+        _PART_TESTS[part] += 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not _PART_SECONDS:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("time per part")
+    for entry in filter(None, os.environ.get("AVSHIFT_SETUP_SECONDS", "").split(",")):
+        name, _, seconds = entry.partition("=")
+        write(f"  set-up {name:<24} {float(seconds):8.1f} s")
+    for part, seconds in sorted(_PART_SECONDS.items(), key=lambda item: -item[1]):
+        write(f"  {part:<31} {seconds:8.1f} s  ({_PART_TESTS[part]} tests)")
+    write(f"  {'pytest wall time':<31} {time.monotonic() - _STARTED:8.1f} s")
