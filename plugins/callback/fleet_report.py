@@ -16,7 +16,7 @@ description:
   - A host that was unreachable, failed, or never scanned is never reported compliant.
   - Works the same under C(ansible-playbook), the C(avshift) CLI and AWX/AAP.
   - A report directory that already holds a run is kept, renamed to
-    C(<dir>.<its start time>) first, so evidence is never overwritten.
+    C(<dir>.<its start time>-<its run id>) first, so evidence is never overwritten.
 requirements:
   - enable with C(callbacks_enabled = avshift.remediation.fleet_report) in ansible.cfg or
     C(ANSIBLE_CALLBACKS_ENABLED)
@@ -281,10 +281,15 @@ def _window(res):
 
 
 def _stamp_of(directory):
-    """When the run that holds a directory started, for the name it is kept under."""
+    """When the run that holds a directory started, and its run id's first characters:
+    the name it is kept under, unique even for two runs started in the same second."""
     path = os.path.join(directory, JOURNAL_NAME)
     try:
-        started = datetime.datetime.fromisoformat(read_first_event(path)["at"])
+        first = read_first_event(path)
+        started = datetime.datetime.fromisoformat(first["at"])
+        run = str(first.get("run") or "")[:8]
     except (OSError, ValueError, KeyError, TypeError):
         started = datetime.datetime.fromtimestamp(os.stat(path).st_mtime, datetime.timezone.utc)
-    return started.astimezone(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        run = uuid.uuid4().hex[:8]
+    stamp = started.astimezone(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{run}"

@@ -151,19 +151,35 @@ def _pid_namespace(proc, pid):
         return None
 
 
+# /proc/<pid>/stat states of a process that has ended: zombie, dead.
+_ENDED_STATES = ("Z", "X", None)
+
+
+def _process_state(proc, pid):
+    """The state letter of /proc/<pid>/stat (after the name, which may hold spaces and
+    parentheses), or None when the process is gone."""
+    try:
+        with open(os.path.join(proc, pid, "stat"), "rb") as stream:
+            return stream.read().rsplit(b")", 1)[1].split()[0].decode("ascii")
+    except (IOError, OSError, IndexError, UnicodeDecodeError):
+        return None
+
+
 def processes(proc="/proc"):
     """Running processes: name from comm (or the executable when comm is truncated).
 
     Processes of other PID namespaces (containers on this host) are left out: they
     belong to container images, whose packages and services this scan does not see
-    either, and are counted for a warning instead.
+    either, and are counted for a warning instead. Processes that have ended but not
+    been reaped (zombies) run nothing and are left out too: their namespace can no
+    longer be read, so a container's ending process would otherwise pass for the host's.
     """
     found = {}
     unreadable_exe = 0
     in_containers = 0
     own_namespace = _pid_namespace(proc, "self")
     for pid in os.listdir(proc):
-        if not pid.isdigit():
+        if not pid.isdigit() or _process_state(proc, pid) in _ENDED_STATES:
             continue
         namespace = _pid_namespace(proc, pid)
         if own_namespace and namespace and namespace != own_namespace:

@@ -30,6 +30,44 @@ def test_every_public_variable_is_prefixed_and_reads_its_old_name(role):
         )
 
 
+def _defined_names(node, found: list[str]) -> None:
+    """Every variable name a role's task file defines: set_fact keys, registers, loop
+    variables and task or block vars."""
+    if isinstance(node, list):
+        for item in node:
+            _defined_names(item, found)
+        return
+    if not isinstance(node, dict):
+        return
+    for key in ("ansible.builtin.set_fact", "set_fact"):
+        if isinstance(node.get(key), dict):
+            found += [name for name in node[key] if name != "cacheable"]
+    if isinstance(node.get("register"), str):
+        found.append(node["register"])
+    if isinstance(node.get("loop_control"), dict) and "loop_var" in node["loop_control"]:
+        found.append(node["loop_control"]["loop_var"])
+    if isinstance(node.get("vars"), dict):
+        found += list(node["vars"])
+    for key in ("block", "rescue", "always"):
+        _defined_names(node.get(key), found)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_variable_a_role_defines_carries_its_prefix(role):
+    """What ansible-lint's var-naming[no-role-prefix] would check, with the collection's
+    name in front (the rule is skipped in .ansible-lint for that reason)."""
+    found: list[str] = []
+    base = ROOT / "roles" / role
+    for path in sorted((base / "tasks").rglob("*.yml")):
+        _defined_names(yaml.safe_load(path.read_text()), found)
+    for path in sorted((base / "vars").glob("*.yml")) if (base / "vars").is_dir() else ():
+        found += list(yaml.safe_load(path.read_text()) or {})
+    found += list(yaml.safe_load((base / "defaults" / "main.yml").read_text()) or {})
+    # Another role's variables, passed when including it, are that role's to prefix.
+    allowed = (f"avshift_{role}_", f"__{role}_", *(f"avshift_{r}_" for r in ROLES))
+    assert [name for name in found if not name.startswith(allowed)] == []
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_every_role_warns_about_old_names_first(role):
     tasks = yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text())

@@ -78,12 +78,32 @@ def test_processes_of_other_pid_namespaces_are_left_out(tmp_path):
         ("1", "4026531836", "systemd"),
         ("2", "4026532999", "kesl"),
     ):
-        (proc / pid / "ns").mkdir(parents=True)
-        (proc / pid / "ns" / "pid").symlink_to(f"pid:[{namespace}]")
-        (proc / pid / "comm").write_text(name + "\n")
+        _fake_process(proc, pid, name, "S", namespace)
     found, _, in_containers = li.processes(str(proc))
     assert [p["name"] for p in found] == ["systemd"]
     assert in_containers == 1
+
+
+def _fake_process(proc, pid: str, name: str, state: str, namespace: str | None) -> None:
+    (proc / pid / "ns").mkdir(parents=True)
+    if namespace is not None:
+        (proc / pid / "ns" / "pid").symlink_to(f"pid:[{namespace}]")
+    (proc / pid / "comm").write_text(name + "\n")
+    # The name in stat may hold spaces and parentheses; the state follows the last ")".
+    (proc / pid / "stat").write_text(f"{pid} ({name} (x) y) {state} 1 1 1\n")
+
+
+def test_ended_processes_are_left_out_whatever_their_namespace(tmp_path):
+    """A zombie's namespace link cannot be read: a container's ending process (here
+    kesl, a zombie) must not pass for the host's own."""
+    proc = tmp_path / "proc"
+    _fake_process(proc, "self", "", "R", "4026531836")
+    _fake_process(proc, "10", "clamd", "S", "4026531836")
+    _fake_process(proc, "11", "kesl", "Z", None)
+    _fake_process(proc, "12", "klnagent", "X", None)
+    found, _, in_containers = li.processes(str(proc))
+    assert [p["name"] for p in found] == ["clamd"]
+    assert in_containers == 0
 
 
 def test_existing_paths_keeps_only_paths_that_exist(tmp_path):
