@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.avshift.remediation.plugins.plugin_utils import host_family
 from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
     load_catalogue,
 )
@@ -28,38 +29,12 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
     _supports_async = False
 
-    def _os_families(self, catalogue):
-        """The catalogue's OS families a host behind this connection's shell can be."""
-        shell = getattr(self._connection, "_shell", None)
-        families = catalogue.family_of_shell(getattr(shell, "SHELL_FAMILY", ""))
-        if not families:
-            raise AnsibleActionFail(
-                f"no OS family of the catalogue is reached through a "
-                f"{getattr(shell, 'SHELL_FAMILY', 'unknown')!r} shell"
-            )
-        return families
-
     def _policy(self, spec, catalogue):
         if spec is None or isinstance(spec, Mapping):
             return load_policy(spec, catalogue)
         if not isinstance(spec, str):
             raise AnsibleActionFail("policy: expected a path or a mapping")
         return load_policy(self._find_needle("files", spec), catalogue)
-
-    def _run_collector(self, family, catalogue, task_vars):
-        connection = self._connection
-        preferences = connection.module_implementation_preferences
-        # The family's own collector: POSIX connections accept any suffix, and the plugin
-        # loader would take av_scan.py or av_scan.ps1, whichever it lists first.
-        connection.module_implementation_preferences = (family.module_suffix,)
-        try:
-            return self._execute_module(
-                module_name=COLLECTOR,
-                module_args={"paths": catalogue.signatures[family.id].path_list},
-                task_vars=task_vars,
-            )
-        finally:
-            connection.module_implementation_preferences = preferences
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -74,8 +49,14 @@ class ActionModule(ActionBase):
 
         # Families reached through the same shell share a collector, which says which
         # of them the host is.
-        families = self._os_families(catalogue)
-        collected = self._run_collector(families[0], catalogue, task_vars)
+        families = host_family.families_of(self, catalogue)
+        collected = host_family.execute(
+            self,
+            COLLECTOR,
+            families[0],
+            {"paths": catalogue.signatures[families[0].id].path_list},
+            task_vars,
+        )
         result["warnings"] = list(result.get("warnings", [])) + list(
             collected.get("warnings") or []
         )

@@ -48,7 +48,6 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils import contrac
 from ansible_collections.avshift.remediation.plugins.plugin_utils.journal import (
     JOURNAL_NAME,
     JournalWriter,
-    read_first_event,
 )
 from ansible_collections.avshift.remediation.plugins.plugin_utils.outcome import (
     RunFold,
@@ -97,6 +96,9 @@ class CallbackModule(CallbackBase):
         self._started_at = datetime.datetime.now(datetime.timezone.utc)
         self._run_id = str(uuid.uuid4())
         self._pid = os.getpid()
+        # Every task's process inherits these: host_lock names this run in the host's lock.
+        os.environ[contract.RUN_ENVIRONMENT["run_id"]] = self._run_id
+        os.environ[contract.RUN_ENVIRONMENT["pid"]] = str(self._pid)
         self._fold = RunFold()
         # Events wait here until the run does something worth a record (a scan or a
         # change window): a Molecule create step or another playbook leaves no journal.
@@ -120,13 +122,14 @@ class CallbackModule(CallbackBase):
         directory = self._report_dir("remediation" if windows else self._fold.kind)
         try:
             if os.path.exists(os.path.join(directory, JOURNAL_NAME)):
-                os.rename(directory, f"{directory}.{_stamp_of(directory)}")
+                record.keep_aside(directory)
             os.makedirs(directory, mode=0o700, exist_ok=True)
             self._journal = JournalWriter(os.path.join(directory, JOURNAL_NAME), self._run_id)
         except OSError as exc:
             self._journal_broken(directory, exc)
             return
         self._directory = directory
+        os.environ[contract.RUN_ENVIRONMENT["report_dir"]] = directory
         # Ended or interrupted, the journal says so, and the reports are written.
         atexit.register(self._at_exit)
 
@@ -193,6 +196,8 @@ class CallbackModule(CallbackBase):
             self._record("scan", host=host, verdict=scan_payload(res))
         elif kind == "window":
             self._record("window", host=host, failed=False, result=_window(res))
+        elif kind == "lock" and res.get("takeover"):
+            self._record("lock", host=host, takeover=res["takeover"])
         elif kind == "evidence":
             self._record(
                 "evidence",
@@ -278,18 +283,3 @@ def _window(res):
         "msg",
     )
     return {key: res[key] for key in keys if key in res}
-
-
-def _stamp_of(directory):
-    """When the run that holds a directory started, and its run id's first characters:
-    the name it is kept under, unique even for two runs started in the same second."""
-    path = os.path.join(directory, JOURNAL_NAME)
-    try:
-        first = read_first_event(path)
-        started = datetime.datetime.fromisoformat(first["at"])
-        run = str(first.get("run") or "")[:8]
-    except (OSError, ValueError, KeyError, TypeError):
-        started = datetime.datetime.fromtimestamp(os.stat(path).st_mtime, datetime.timezone.utc)
-        run = uuid.uuid4().hex[:8]
-    stamp = started.astimezone(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{run}"

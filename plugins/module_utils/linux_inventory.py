@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import os
 import platform
 
@@ -144,11 +145,17 @@ def sysv_services(init_dir="/etc/init.d"):
     ]
 
 
+# A process whose namespace link is gone (ENOENT) is ending: its namespaces were already
+# released. One whose link cannot be read for want of rights (EACCES, a scan without
+# root) may well be the host's own, and counts.
+_GONE = "gone"
+
+
 def _pid_namespace(proc, pid):
     try:
         return os.readlink(os.path.join(proc, pid, "ns", "pid"))
-    except OSError:
-        return None
+    except OSError as exc:
+        return _GONE if exc.errno == errno.ENOENT else None
 
 
 # /proc/<pid>/stat states of a process that has ended: zombie, dead.
@@ -170,9 +177,10 @@ def processes(proc="/proc"):
 
     Processes of other PID namespaces (containers on this host) are left out: they
     belong to container images, whose packages and services this scan does not see
-    either, and are counted for a warning instead. Processes that have ended but not
-    been reaped (zombies) run nothing and are left out too: their namespace can no
-    longer be read, so a container's ending process would otherwise pass for the host's.
+    either, and are counted for a warning instead. Processes that are ending (zombies,
+    and processes whose namespaces are already released) run nothing and are left out
+    too: their namespace can no longer be read, so a container's ending process would
+    otherwise pass for the host's.
     """
     found = {}
     unreadable_exe = 0
@@ -182,6 +190,8 @@ def processes(proc="/proc"):
         if not pid.isdigit() or _process_state(proc, pid) in _ENDED_STATES:
             continue
         namespace = _pid_namespace(proc, pid)
+        if namespace == _GONE:
+            continue  # it ended while we looked: it runs nothing
         if own_namespace and namespace and namespace != own_namespace:
             in_containers += 1
             continue

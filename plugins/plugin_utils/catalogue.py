@@ -36,7 +36,14 @@ _OTHER_PRODUCT_KEYS = {
     "uninstall_properties",
     "install",
 }
-_FAMILY_KEYS = {"name", "module_suffix", "shell_families", "ansible_systems", "signature_keys"}
+_FAMILY_KEYS = {
+    "name",
+    "module_suffix",
+    "shell_families",
+    "ansible_systems",
+    "state_dir",
+    "signature_keys",
+}
 # When an installer can turn its product on while a disallowed product still runs:
 # always; on servers only (Defender Antivirus steps aside on clients); never.
 BEFORE_REMOVAL = ("always", "servers", "never")
@@ -118,6 +125,7 @@ class OsFamily:
     module_suffix: str
     shell_families: tuple[str, ...]
     ansible_systems: tuple[str, ...]
+    state_dir: str  # avshift's own state on such a host (the remediation lock)
     signature_keys: dict  # catalogue key -> the inventory kinds it matches
     signature_labels: dict  # catalogue key -> how the catalogue reference names it
 
@@ -420,6 +428,7 @@ def _load_families(spec, source) -> dict[str, OsFamily]:
             ansible_systems=tuple(
                 _string_list(block.get("ansible_systems"), source, f"{where}.ansible_systems")
             ),
+            state_dir=_expect(block.get("state_dir"), str, source, f"{where}.state_dir"),
             signature_keys=keys,
             signature_labels=labels,
         )

@@ -88,7 +88,13 @@ STATUSES = (
     Status("failed", "Failed", "!", 1, Exit.NOT_AUDITED, "error"),
     # Not touched: it waits for the next window, after every problem.
     Status("deferred", "Deferred", "»", 3, Exit.NOT_AUDITED, "skipped"),
+    # The run stopped before the host's outcome was known: what completed is in its
+    # actions; ranked with failed, since somebody has to look.
+    Status("interrupted", "Interrupted", "‖", 1, Exit.NOT_AUDITED, "error"),
 )
+# Statuses a report shows only when a host has them: an audit defers nothing, and most
+# runs are not interrupted.
+OCCASIONAL_STATUSES = ("interrupted",)
 STATUS_BY_ID = {status.id: status for status in STATUSES}
 STATUS_IDS = tuple(status.id for status in STATUSES)
 
@@ -121,6 +127,16 @@ def default_report_dir(kind: str, now: datetime.datetime | None = None) -> str:
     stamp = moment.astimezone(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return os.path.join(REPORT_DIR_PARENT, f"{kind}-{stamp}")
 
+
+# What the fleet_report callback tells every task of its run (environment variables set
+# in ansible-playbook's own process, which its workers inherit): which run they are part
+# of, the process that stands for it, and where its record is kept. host_lock writes them
+# into the host's lock.
+RUN_ENVIRONMENT = {
+    "run_id": "AVSHIFT_RUN_ID",
+    "pid": "AVSHIFT_RUN_PID",
+    "report_dir": "AVSHIFT_RUN_REPORT_DIR",
+}
 
 # The lines the fleet_report callback prints when it cannot write the reports or the
 # journal; the CLI exits 4 with them (and stops a run whose journal broke).

@@ -16,8 +16,12 @@ Events are plain dicts with a `type`:
 - `unreachable`: a host could not be reached (`message`)
 - `window`: a change_window result (`result`, `failed` when it refused the run)
 - `evidence`: a remediation step of a host (`event`, `at`, `data`)
+- `lock`: the host's remediation lock taken (`takeover`: the run it was taken from)
 - `stats`: the play recap (`failures`, `changed`, `processed`): the run ended
 - `end`: the run ended or was interrupted (`status`)
+
+A host whose outcome the events do not decide when the run stops is `interrupted`: "run
+interrupted after <its last step>", or "not started" when the run never reached it.
 
 The run's kind comes from what it did: a change_window task makes it a remediation.
 """
@@ -67,6 +71,8 @@ def classify_result(action: str) -> str | None:
         return "window"
     if action in task_names.EVIDENCE_ACTIONS:
         return "evidence"
+    if action in task_names.LOCK_ACTIONS:
+        return "lock"
     return None
 
 
@@ -84,6 +90,7 @@ class HostRecord:
     actions: list[dict] = field(default_factory=list)
     seen: bool = False  # any event for the host at all
     verified: bool = False
+    last_step: str | None = None  # what it last did, for an interrupted run's report
 
 
 class RunFold:
@@ -138,6 +145,7 @@ class RunFold:
         record.seen = True
         verdict = dict(event.get("verdict") or {})
         self.saw_scan = True
+        record.last_step = "its first scan" if record.first_scan is None else "a scan"
         if record.first_scan is None:
             record.first_scan = verdict
         record.scan = verdict
@@ -150,6 +158,7 @@ class RunFold:
         record = self.host(event["host"])
         record.seen = True
         message = event.get("message") or "failed"
+        record.last_step = f"a failed task ({event.get('task') or event.get('action')})"
         if classify_result(event.get("action") or "") == "scan":
             # An ignored scan failure still means the host was not read.
             record.scan = None
@@ -192,8 +201,17 @@ class RunFold:
         record.seen = True
         action = {"event": event.get("event"), "at": event.get("at"), "data": event.get("data")}
         record.actions.append(action)
+        record.last_step = _STEP_WORDS.get(event.get("event"), str(event.get("event")))
         if event.get("event") == "verified":
             record.verified = True
+
+    def _on_lock(self, event: Mapping) -> None:
+        """A host's lock taken over from a run that is gone: the run this one continues."""
+        takeover = event.get("takeover")
+        if takeover:
+            record = self.host(event["host"])
+            record.seen = True
+            record.actions.append({"event": "takeover", "at": event.get("at"), "data": takeover})
 
     def _on_stats(self, event: Mapping) -> None:
         self.stats = dict(event)
@@ -229,13 +247,19 @@ class RunFold:
             return bool(failures.get(record.name)) or record.failed_scan
         return record.failure is not None and not record.rescuable_failure
 
-    def status(self, name: str) -> tuple[str | None, str | None]:
-        """(status, message) of a host, or (None, None) while nothing decides it yet."""
+    def status(self, name: str, final: bool = False) -> tuple[str | None, str | None]:
+        """(status, message) of a host, or (None, None) while nothing decides it yet.
+
+        final: the run is over (a report is being written), so a host nothing decided
+        was interrupted.
+        """
         record = self.host(name)
         if record.problem:
             return record.problem
         if self._failed(record):
             return "failed", record.failure or "failed"
+        if final and not self.ended and self._undecided(record):
+            return "interrupted", self._interrupted_message(record)
         scan = record.scan
         if self.kind == "remediation":
             if not self.ended and not record.verified:
@@ -250,6 +274,29 @@ class RunFold:
                 return None, None
             return "failed", "the host was never scanned"
         return ("compliant" if scan.get("compliant") else "non-compliant"), None
+
+    def _undecided(self, record: HostRecord) -> bool:
+        if self.kind == "remediation":
+            return not record.verified
+        return record.scan is None or record.rescuable_failure
+
+    @staticmethod
+    def _interrupted_message(record: HostRecord) -> str:
+        if not record.seen:
+            return "not started: the run was interrupted before it reached this host"
+        message = f"run interrupted after {record.last_step or 'its first step'}"
+        if record.rescuable_failure and record.failure:
+            message += f": {record.failure}"
+        return message
+
+    @property
+    def completion(self) -> str:
+        """How the run ended: what the report says of it."""
+        if self.ended:
+            return "completed"
+        if self.end is not None:
+            return "interrupted"
+        return "stopped without an end record (killed, or the controller stopped)"
 
     def progress(self, name: str) -> tuple[str, str] | None:
         """What the progress display shows for a host once its outcome is known."""
@@ -278,7 +325,7 @@ class RunFold:
     def _entry(self, name: str) -> dict:
         record = self.host(name)
         scan = record.scan
-        status, message = self.status(name)
+        status, message = self.status(name, final=True)
         if status is None:  # the run ended without deciding: nobody checked this host
             status, message = "failed", "the host was never scanned"
         entry = {
@@ -323,6 +370,7 @@ class RunFold:
             "playbook": self.run.get("playbook"),
             "check_mode": self.check_mode,
             "policy": policy,
+            "completion": self.completion,
         }
         if self.kind == "remediation":
             change = self.change or {}
@@ -348,6 +396,16 @@ class RunFold:
             "summary": summarize(entries),
             "hosts": entries,
         }
+
+
+# What a remediation's evidence event says the host last did.
+_STEP_WORDS = {
+    "plan": "planning",
+    "installed": "installing the replacement",
+    "removed": "removing the disallowed products",
+    "reboot": "the reboot step",
+    "verified": "its final scan",
+}
 
 
 def _verdict(scan: Mapping | None) -> dict | None:

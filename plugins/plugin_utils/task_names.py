@@ -14,3 +14,4 @@ def _names(short: str) -> frozenset[str]:
 SCAN_ACTIONS = _names("av_scan")
 WINDOW_ACTIONS = _names("change_window")
 EVIDENCE_ACTIONS = _names("evidence")
+LOCK_ACTIONS = _names("host_lock")

@@ -144,12 +144,14 @@ def _no_report(kind: str, outcome) -> int:
     raise ToolError(f"the {kind} playbook ended without a report ({reason}); {where}")
 
 
-def print_summary(kind: str, report: dict, report_dir: Path, seconds: float) -> None:
+def print_summary(kind: str, report: dict, report_dir: Path, seconds: float | None) -> None:
     summary = report["summary"]
     total = summary.get("total", 0)
-    print(f"avshift {kind}: {contract.plural(total, 'host')} in {seconds:.1f} s")
+    took = f" in {seconds:.1f} s" if seconds is not None else ""
+    print(f"avshift {kind}: {contract.plural(total, 'host')}{took}")
     for status in contract.STATUS_IDS:
-        print(f"  {status:<15}{summary.get(status, 0):>6}")
+        if status not in contract.OCCASIONAL_STATUSES or summary.get(status):
+            print(f"  {status:<15}{summary.get(status, 0):>6}")
     attention = [h for h in report["hosts"] if h["status"] != "compliant"]
     if attention:
         print("Needs attention:")
@@ -184,12 +186,13 @@ def _run_fleet(
     except Exception as exc:  # inventory plugins raise AnsibleError and friends
         _fail(f"inventory {args.inventory}: {' '.join(str(exc).split())[:300]}")
     # Relative to the directory the command was started in, as every path a user types.
-    report_dir = prepare_report_dir(
+    report_dir, _held = prepare_report_dir(
         Path(
             args.report_dir
             or os.environ.get("AVSHIFT_REPORT_DIR")
             or contract.default_report_dir(kind)
-        )
+        ),
+        force_new=args.force_new,
     )
     started = time.monotonic()
     outcome = run_playbook(
@@ -221,6 +224,49 @@ def _run_fleet(
         )
         codes.append(interrupted[outcome.signal])
     return contract.combine_exits(codes)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Render a run's reports from its journal (a run that was killed), or verify them."""
+    from ansible_collections.avshift.remediation.plugins.plugin_utils import record
+
+    directory = Path(os.path.abspath(args.directory))
+    try:
+        if args.verify:
+            return _verify(record, directory, args)
+        rendered = record.render(directory)
+        if args.sign_key:
+            record.sign(directory, args.sign_key)
+    except record.NoRecord as exc:
+        _fail(str(exc))
+    except record.SigningError as exc:
+        raise ToolError(str(exc)) from None
+    except OSError as exc:
+        raise ToolError(
+            f"cannot write the reports in {directory}: {exc.strerror or exc}; free space or "
+            "fix the directory's permissions, then run it again"
+        ) from None
+    if rendered.journal.truncated:
+        print(f"avshift: warning: journal.jsonl {rendered.journal.truncated}", file=sys.stderr)
+    for problem in rendered.journal.problems:
+        print(f"avshift: warning: journal.jsonl {problem}", file=sys.stderr)
+    report = rendered.report
+    print(f"Rendered from journal.jsonl: the run {report['run'].get('completion')}.")
+    print_summary(report["kind"], report, directory, None)
+    return contract.exit_for_summary(report["summary"])
+
+
+def _verify(record, directory: Path, args: argparse.Namespace) -> int:
+    result = record.verify(directory, args.allowed_signers, args.identity)
+    for line in result.checked:
+        print(f"  ok  {line}")
+    for problem in result.problems:
+        print(f"  BAD {problem}")
+    if not result.ok:
+        print(f"avshift: error: {directory} does not verify", file=sys.stderr)
+        return contract.Exit.INVALID
+    print(f"{directory}: the journal, the reports and their sums verify")
+    return contract.Exit.OK
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -273,6 +319,8 @@ def cmd_remediate(args: argparse.Namespace) -> int:
             "avshift_remediate_window": args.window,
             "avshift_remediate_reboot": change.check_reboot(args.reboot),
         }
+        if args.break_lock:
+            extravars["avshift_remediate_break_lock"] = True
         if args.change_id_pattern is not None:
             extravars["avshift_remediate_change_id_pattern"] = args.change_id_pattern
         if args.batch is not None:
@@ -379,6 +427,12 @@ def build_parser() -> argparse.ArgumentParser:
         "current directory",
     )
     audit.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
+    audit.add_argument(
+        "--force-new",
+        action="store_true",
+        help="when the report directory holds a run, keep that run aside (DIR.<time>-<id>) "
+        "instead of refusing",
+    )
     _add_passthrough(audit)
     _add_verbose(audit)
     audit.set_defaults(handler=cmd_audit)
@@ -412,6 +466,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--reboot", default="if_required", metavar="POLICY", help="never, if_required, always"
     )
     remediate.add_argument("--check", action="store_true", help="plan only; change nothing")
+    remediate.add_argument(
+        "--break-lock",
+        action="store_true",
+        help="take each host's remediation lock whoever holds it (a run on another "
+        "controller known to be gone); recorded in the evidence",
+    )
     remediate.add_argument("--policy", metavar="FILE", help="default: the shipped policy")
     remediate.add_argument(
         "--report-dir",
@@ -420,9 +480,39 @@ def build_parser() -> argparse.ArgumentParser:
         "to the current directory",
     )
     remediate.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
+    remediate.add_argument(
+        "--force-new",
+        action="store_true",
+        help="when the report directory holds a run, keep that run aside (DIR.<time>-<id>) "
+        "instead of refusing",
+    )
     _add_passthrough(remediate)
     _add_verbose(remediate)
     remediate.set_defaults(handler=cmd_remediate)
+
+    report = commands.add_parser(
+        "report",
+        help="render a run's reports from its journal, or verify them",
+        description="Renders report.json, .csv, .html, .junit.xml and SHA256SUMS from a "
+        "report directory's journal.jsonl (after a run that was killed: hosts it had not "
+        "finished are reported interrupted), or with --verify checks the journal's hash "
+        "chain, SHA256SUMS and its signature; a record that does not verify exits 2.",
+        **common,
+    )
+    report.add_argument("directory", metavar="DIR", help="a run's report directory")
+    report.add_argument("--verify", action="store_true", help="check, change nothing")
+    report.add_argument(
+        "--sign-key", metavar="KEY", help="sign SHA256SUMS with this SSH private key"
+    )
+    report.add_argument(
+        "--allowed-signers",
+        metavar="FILE",
+        help="with --verify: ssh-keygen's allowed signers file the signature must match",
+    )
+    report.add_argument(
+        "--identity", metavar="ID", help="with --allowed-signers: the signer's identity"
+    )
+    report.set_defaults(handler=cmd_report)
     return parser
 
 

@@ -7,6 +7,7 @@ module only starts them, shows progress and reads the summary back.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib.util
 import json
 import os
@@ -24,6 +25,7 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.contract impor
     JOURNAL_WRITE_ERROR,
     REPORT_WRITE_ERROR,
 )
+from ansible_collections.avshift.remediation.plugins.plugin_utils.journal import JOURNAL_NAME
 from ansible_collections.avshift.remediation.plugins.plugin_utils.outcome import RunFold
 from ansible_collections.avshift.remediation.plugins.plugin_utils.record import journal_path
 
@@ -43,12 +45,26 @@ class ToolError(Exception):
     """avshift itself cannot do its job (exit 4): the message says what and what to do."""
 
 
-def prepare_report_dir(path: Path) -> Path:
-    """The report directory, absolute, created and proven writable before any host."""
+def prepare_report_dir(path: Path, force_new: bool = False) -> tuple[Path, int]:
+    """The report directory, absolute, created, proven writable and locked for this run
+    before any host: (path, the descriptor that holds its lock while the run lasts).
+
+    A directory that holds a run already is refused (exit 2) unless force_new moves it
+    aside; one that another avshift run is writing to is refused whatever force_new says.
+    """
     path = Path(os.path.abspath(path))
     hint = "give another --report-dir"
     if path.exists() and not path.is_dir():
         raise ToolError(f"report directory {path}: exists and is not a directory; {hint}")
+    if (path / JOURNAL_NAME).exists():
+        _refuse_if_in_use(path)
+        if not force_new:
+            raise UsageError(
+                f"report directory {path} already holds a run: its evidence is never "
+                f"overwritten; {hint}, or --force-new to keep that run aside"
+            )
+        kept = record.keep_aside(path)
+        print(f"avshift: the run that was in {path} is kept in {kept}", file=sys.stderr)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -69,7 +85,24 @@ def prepare_report_dir(path: Path) -> Path:
     finally:
         with contextlib.suppress(OSError):
             probe.unlink()
-    return path
+    return path, _lock(path)
+
+
+def _lock(path: Path) -> int:
+    """flock on the directory itself: two runs never write one directory at once."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise UsageError(
+            f"report directory {path} is in use by another avshift run; give another --report-dir"
+        ) from None
+    return fd
+
+
+def _refuse_if_in_use(path: Path) -> None:
+    os.close(_lock(path))
 
 
 def collection_root() -> Path:

@@ -75,6 +75,7 @@ def test_audit_of_this_machine_with_clamav_running_is_compliant_exit_0(tmp_path)
         "unreachable": 0,
         "failed": 0,
         "deferred": 0,
+        "interrupted": 0,
     }
     (host,) = report["hosts"]
     assert host["host"] == "localhost" and host["status"] == "compliant"

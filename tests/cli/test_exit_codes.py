@@ -22,6 +22,7 @@ import pytest
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils import contract
 from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import Exit
+from ansible_collections.avshift.remediation.plugins.plugin_utils.journal import read_journal
 from avshift import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,6 +191,10 @@ def test_disk_full_during_the_run_is_exit_4_never_a_verdict(tmp_path):
             "No space left on device",
         )
         _assert_no_report(reports)
+        # Every line the journal got before the disk filled up is whole and chained.
+        if (reports / "journal.jsonl").exists():
+            journal = read_journal(reports / "journal.jsonl")
+            assert journal.problems == [] and journal.events[0]["type"] == "run"
 
 
 def test_ansible_runner_missing_is_exit_4_with_what_to_do(tmp_path):

@@ -9,12 +9,15 @@ be installed, and a batch failing above --max-fail.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -120,7 +123,9 @@ def inventory(tmp_path: Path, names: list[str]) -> Path:
     return path
 
 
-def remediate(tmp_path: Path, names: list[str], *args: str, report: str = "r"):
+def remediate(
+    tmp_path: Path, names: list[str], *args: str, report: str = "r", change: str = "CHG0012345"
+):
     done = subprocess.run(
         [
             str(BIN / "avshift"),
@@ -128,7 +133,7 @@ def remediate(tmp_path: Path, names: list[str], *args: str, report: str = "r"):
             "-i",
             str(inventory(tmp_path, names)),
             "--change-id",
-            "CHG0012345",
+            change,
             "--window",
             window(),
             "--report-dir",
@@ -227,3 +232,205 @@ def test_failed_replacement_keeps_kaspersky_and_stops_later_batches(tmp_path, ho
     assert statuses[healthy]["status"] == "deferred"
     assert "max_fail_percentage" in statuses[healthy]["message"]
     assert installed(healthy, "kesl") and not installed(healthy, "clamav-daemon")
+
+
+# --- a record that survives the run: interrupted, killed, locked ---------------------
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _events(report_dir: Path) -> list[dict]:
+    journal = report_dir / "journal.jsonl"
+    if not journal.exists():
+        return []
+    lines = journal.read_text().splitlines()
+    return [json.loads(line) for line in lines if line.endswith("}")]
+
+
+def _wait_for(predicate, process: subprocess.Popen, what: str, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert process.poll() is None, f"the run ended before {what}"
+        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
+        time.sleep(0.1)
+
+
+def _start_remediation(tmp_path: Path, names: list[str], report: str, change: str = "CHG0012345"):
+    argv = [
+        str(BIN / "avshift"),
+        "remediate",
+        "-i",
+        str(inventory(tmp_path, names)),
+        "--change-id",
+        change,
+        "--window",
+        window(),
+        "--report-dir",
+        str(tmp_path / report),
+        "-e",
+        f"@{tmp_path / 'secrets.yml'}",
+    ]
+    return subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=PODMAN_ENV
+    )
+
+
+def _kill_everything(cli: subprocess.Popen) -> None:
+    """What a power cut does: the CLI, ansible-playbook and its workers, at once."""
+    for child in _children(cli.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(os.getpgid(child), signal.SIGKILL)
+    cli.kill()
+    cli.communicate()
+
+
+def test_a_killed_remediation_keeps_its_record_and_a_rerun_finishes_the_change(tmp_path, hosts):
+    (name,) = hosts(1)
+    first = tmp_path / "killed"
+    cli = _start_remediation(tmp_path, [name], "killed")
+    _wait_for(
+        lambda: any(e.get("event") == "installed" for e in _events(first)),
+        cli,
+        "the replacement's installation",
+    )
+    _kill_everything(cli)
+    assert not (first / "report.json").exists()  # nothing rendered it: it was killed
+
+    done = subprocess.run(
+        [str(BIN / "avshift"), "report", str(first)], capture_output=True, text=True
+    )
+    assert done.returncode == 3, done.stdout + done.stderr
+    report = json.loads((first / "report.json").read_text())
+    (host,) = report["hosts"]
+    assert host["status"] == "interrupted"
+    events = [action["event"] for action in host["actions"]]
+    assert events[:2] == ["plan", "installed"]
+    # What the record says is what the host shows.
+    assert installed(name, "clamav-daemon")
+    assert ("removed" in events) == (not installed(name, "kesl"))
+    assert "stopped without an end record" in report["run"]["completion"]
+
+    # The same change again: the scan decides what is left, nothing done is done again.
+    done, report = remediate(tmp_path, [name], report="continued")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (host,) = report["hosts"]
+    assert host["status"] == "compliant"
+    events = [action["event"] for action in host["actions"]]
+    assert "installed" not in events and host["plan"]["install"] is None
+    takeover = next(a for a in host["actions"] if a["event"] == "takeover")
+    assert takeover["data"]["report_dir"] == str(first)
+    assert not installed(name, "kesl") and not installed(name, "klnagent64")
+    # The lock was given back at the end.
+    assert in_host(name, "test", "-e", "/var/lib/avshift/remediation.lock", check=False).returncode
+
+
+def test_a_second_change_on_a_host_being_remediated_is_refused_and_the_first_unharmed(
+    tmp_path, hosts
+):
+    (name,) = hosts(1)
+    cli = _start_remediation(tmp_path, [name], "first")
+    lock = "/var/lib/avshift/remediation.lock"
+    _wait_for(
+        lambda: in_host(name, "test", "-e", lock, check=False).returncode == 0,
+        cli,
+        "the host's lock",
+    )
+    done, report = remediate(tmp_path, [name], report="second", change="CHG0099999")
+    assert done.returncode == 3, done.stdout + done.stderr
+    (host,) = report["hosts"]
+    assert host["status"] == "failed"
+    assert host["message"].startswith("host is being remediated by change CHG0012345 since")
+    stdout, stderr = cli.communicate(timeout=600)
+    assert cli.returncode == 0, stdout[-3000:] + stderr[-3000:]
+    first = json.loads((tmp_path / "first" / "report.json").read_text())
+    assert first["hosts"][0]["status"] == "compliant"
+
+
+def test_a_lock_from_another_controller_is_broken_only_on_request(tmp_path, hosts):
+    (name,) = hosts(1)
+    closed = {"start": "2026-01-01T00:00:00+00:00", "end": "2026-01-01T04:00:00+00:00"}
+    stale = {
+        "change_id": "CHG0012345",
+        "run_id": "elsewhere-1",
+        "controller": "another-controller.example.org",
+        "pid": 4242,
+        "report_dir": "/srv/avshift/reports/r1",
+        "started": "2026-01-01T00:10:00+00:00",
+        "window": closed,
+    }
+    in_host(name, "mkdir", "-p", "/var/lib/avshift")
+    in_host(name, "sh", "-c", f"echo '{json.dumps(stale)}' > /var/lib/avshift/remediation.lock")
+    before = dpkg_status_hash(name)
+    done, report = remediate(tmp_path, [name], report="refused")
+    assert done.returncode == 3
+    message = report["hosts"][0]["message"]
+    assert "another controller" in message and "--break-lock" in message
+    assert "its window closed at 2026-01-01T04:00:00+00:00" in message
+    assert dpkg_status_hash(name) == before  # refused before anything changed
+
+    done, report = remediate(tmp_path, [name], "--break-lock", report="broken")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    takeover = next(a for a in report["hosts"][0]["actions"] if a["event"] == "takeover")
+    assert takeover["data"]["run_id"] == "elsewhere-1"
+    assert takeover["data"]["reason"] == "the lock was broken on request"
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["sigint", "sigterm"]
+)
+def test_an_interrupted_audit_reports_every_host_and_the_finished_ones_as_they_are(
+    tmp_path, hosts, signum, code
+):
+    (name,) = hosts(1)
+    aliases = [f"host-{number}" for number in range(1, 7)]
+    hosts_file = tmp_path / "aliases.yml"
+    hosts_file.write_text(
+        "all:\n  vars:\n    ansible_connection: containers.podman.podman\n"
+        f"    ansible_host: {name}\n    ansible_python_interpreter: /usr/bin/python3\n"
+        "  hosts:\n" + "".join(f"    {alias}:\n" for alias in aliases)
+    )
+    reports = tmp_path / "audit"
+    cli = subprocess.Popen(
+        [
+            str(BIN / "avshift"),
+            "audit",
+            "-i",
+            str(hosts_file),
+            "--forks",
+            "1",
+            "--report-dir",
+            str(reports),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=PODMAN_ENV,
+    )
+    _wait_for(
+        lambda: sum(e["type"] == "scan" for e in _events(reports)) >= 2, cli, "two hosts' scans"
+    )
+    cli.send_signal(signum)
+    stdout, stderr = cli.communicate(timeout=300)
+    assert cli.returncode == code, stdout + stderr
+    report = json.loads((reports / "report.json").read_text())
+    statuses = {host["host"]: host["status"] for host in report["hosts"]}
+    assert sorted(statuses) == aliases  # every host, whether the run reached it or not
+    scanned = {e["host"] for e in _events(reports) if e["type"] == "scan"}
+    assert len(scanned) >= 2
+    for alias, status in statuses.items():
+        # A finished host keeps its real verdict (the Kaspersky doubles run there); no
+        # host the run did not finish is ever compliant.
+        assert status == ("non-compliant" if alias in scanned else "interrupted"), statuses
+    assert report["run"]["completion"] == "interrupted"
+    assert "interrupted" in stderr

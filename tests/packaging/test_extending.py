@@ -52,6 +52,7 @@ def _extend(collection: Path) -> None:
         "module_suffix": ".py",
         "shell_families": ["sh"],
         "ansible_systems": ["SunOS"],
+        "state_dir": "/var/avshift",
         "signature_keys": {
             "packages": {"kinds": ["packages"], "label": "Packages (pkg)"},
             "services": {"kinds": ["services"], "label": "Services (SMF)"},

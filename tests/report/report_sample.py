@@ -300,7 +300,8 @@ def _entry(name: str, status: str, os_family: str | None, seconds=None, message=
 
 def remediation_hosts(check_mode: bool = False) -> list[dict]:
     """Every status: remediated (compliant), left alone, still non-compliant, failed,
-    unreachable and two deferred hosts; Cyrillic and markup inside plans and actions."""
+    unreachable, interrupted after the install, and two deferred hosts; Cyrillic and
+    markup inside plans and actions."""
     residue = [
         {
             "vendor": "kaspersky",
@@ -433,6 +434,23 @@ def remediation_hosts(check_mode: bool = False) -> list[dict]:
             "unreachable",
             None,
             message="ssh: connect to host app-03 port 22: Connection timed out",
+        ),
+        _remediated(
+            _entry(
+                "lab-09",
+                "interrupted",
+                "linux",
+                38.4,
+                "run interrupted after installing the replacement",
+            ),
+            _verdict(False, disallowed=[KESL]),
+            None,
+            failed_plan,
+            [
+                _action("plan", plan_at, install="clamav"),
+                _action("installed", "2026-12-01T22:04:51+01:00", vendor="clamav"),
+            ],
+            None,
         ),
         _entry("pos-11", "deferred", "windows", message=WINDOW_CLOSED),
         _entry("pos-12", "deferred", "linux", message=BATCH_FAILED),

@@ -165,6 +165,7 @@ def test_summary_counts_every_status_and_shows_zeros():
         "unreachable": 0,
         "failed": 0,
         "deferred": 0,
+        "interrupted": 0,
     }
     assert rep.summarize(sample_report()["hosts"]) == {
         "total": 6,
@@ -173,6 +174,7 @@ def test_summary_counts_every_status_and_shows_zeros():
         "unreachable": 1,
         "failed": 1,
         "deferred": 0,
+        "interrupted": 0,
     }
 
 
@@ -194,6 +196,7 @@ def test_summary_never_counts_unreachable_failed_or_deferred_hosts_as_compliant(
         "unreachable": 1,
         "failed": 1,
         "deferred": 1,
+        "interrupted": 0,
     }
 
 
@@ -454,8 +457,10 @@ def test_html_counts_are_the_report_summary(written):
     page = _html(written)
     shown = dict(re.findall(r'data-count="([a-z-]+)">(\d+)<', page))
     summary = json.loads(Path(written["json"]).read_text(encoding="utf-8"))["summary"]
-    # An audit defers nothing: its page has no "Deferred" card, its summary a 0.
+    # An audit defers nothing: its page has no "Deferred" card, its summary a 0; and
+    # an uninterrupted run shows no "Interrupted" card.
     assert summary.pop("deferred") == 0
+    assert summary.pop("interrupted") == 0
     assert {key: int(value) for key, value in shown.items()} == summary
     assert page.count('<tbody class="host"') == summary["total"]
 

@@ -24,6 +24,9 @@ from report_sample import (
     sample_report,
 )
 
+from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import (
+    OCCASIONAL_STATUSES,
+)
 from ansible_collections.avshift.remediation.plugins.plugin_utils.report import write_reports
 
 # AVSHIFT_CHROMIUM lets a test run point at a missing browser to see the failure it gives.
@@ -145,9 +148,11 @@ def test_page_renders_and_its_counts_equal_report_json(watched, report_files):
         key: int(page.locator(f'[data-count="{key}"]').inner_text())
         for key in ("total", "compliant", "non-compliant", "unreachable", "failed")
     }
-    # An audit defers nothing: "deferred" is 0 in report.json and not shown on the page.
-    assert summary.pop("deferred") == 0
-    assert page.locator('[data-count="deferred"]').count() == 0
+    # An audit defers nothing: "deferred" is 0 in report.json and not shown on the page;
+    # nor is "interrupted", as the run was not.
+    for key in ("deferred", "interrupted"):
+        assert summary.pop(key) == 0
+        assert page.locator(f'[data-count="{key}"]').count() == 0
     assert shown == summary
     assert page.locator(".chart .count").all_text_contents() == [
         str(summary[s]) for s in ("compliant", "non-compliant", "unreachable", "failed")
@@ -333,7 +338,20 @@ def test_printing_drops_the_controls_and_opens_every_host(watched, tmp_path):
 
 # --- the remediation report ----------------------------------------------------------
 
-STATUS_KEYS = ("total", "compliant", "non-compliant", "unreachable", "failed", "deferred")
+STATUS_KEYS = (
+    "total",
+    "compliant",
+    "non-compliant",
+    "unreachable",
+    "failed",
+    "deferred",
+    "interrupted",
+)
+
+
+def _shown_keys(summary: dict) -> tuple[str, ...]:
+    """The counts a remediation page shows: all, but an occasional status with no host."""
+    return tuple(k for k in STATUS_KEYS if k not in OCCASIONAL_STATUSES or summary[k])
 
 
 @pytest.fixture(scope="module")
@@ -372,13 +390,14 @@ def test_remediation_page_renders_clean_and_its_counts_equal_report_json(
     page = watched.page
     summary = json.loads(Path(paths["json"]).read_text(encoding="utf-8"))["summary"]
     assert page.locator("h1").inner_text() == "avshift remediation report"
-    shown = {key: int(page.locator(f'[data-count="{key}"]').inner_text()) for key in STATUS_KEYS}
-    assert shown == summary
-    assert page.locator(".chart .count").all_text_contents() == [
-        str(summary[s]) for s in STATUS_KEYS[1:]
-    ]
-    assert len(watched.visible_hosts()) == summary["total"] == 8
-    assert watched.shown() == "Showing 8 of 8 hosts"
+    keys = _shown_keys(summary)
+    shown = {key: int(page.locator(f'[data-count="{key}"]').inner_text()) for key in keys}
+    assert shown == {key: summary[key] for key in keys}
+    # The dry run of the interrupted host plans it like any other: none is interrupted.
+    assert set(summary) - set(keys) == ({"interrupted"} if dry else set())
+    assert page.locator(".chart .count").all_text_contents() == [str(summary[s]) for s in keys[1:]]
+    assert len(watched.visible_hosts()) == summary["total"] == 9
+    assert watched.shown() == "Showing 9 of 9 hosts"
     # Used the way a person would: every host open, filtered, sorted, printed, dark.
     page.get_by_role("button", name="Expand all").click()
     page.fill("#filter-text", "kaspersky")
@@ -429,14 +448,14 @@ def test_the_deferred_filter_shows_only_deferred_hosts(open_report, remediation_
     assert option.inner_text() == "Deferred (2)"
     page.select_option("#filter-status", "deferred")
     assert watched.visible_hosts() == ["pos-11", "pos-12"]
-    assert watched.shown() == "Showing 2 of 8 hosts"
+    assert watched.shown() == "Showing 2 of 9 hosts"
     badges = page.locator('tbody.host[data-status="deferred"] .badge')
     assert badges.all_inner_texts() == ["» Deferred", "» Deferred"]
     page.fill("#filter-text", "window closed")
     assert watched.visible_hosts() == ["pos-11"]
     page.select_option("#filter-status", "")
     page.fill("#filter-text", "")
-    assert len(watched.visible_hosts()) == 8
+    assert len(watched.visible_hosts()) == 9
     watched.assert_clean()
 
 
@@ -453,6 +472,7 @@ def test_sorting_by_status_puts_deferred_between_failed_and_compliant(
     assert statuses == [
         "non-compliant",
         "failed",
+        "interrupted",
         "unreachable",
         "deferred",
         "deferred",

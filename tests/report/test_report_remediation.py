@@ -79,12 +79,13 @@ def _sha256sum() -> str:
 def test_the_remediation_sample_has_every_status_and_deferred_is_counted():
     report = remediation_report()
     assert report["summary"] == {
-        "total": 8,
+        "total": 9,
         "compliant": 3,
         "non-compliant": 1,
         "unreachable": 1,
         "failed": 1,
         "deferred": 2,
+        "interrupted": 1,
     }
     assert tuple(report["summary"])[1:] == rep.STATUSES
 
@@ -241,6 +242,7 @@ def test_remediation_csv_rows_carry_plan_actions_reboot_and_both_verdicts(writte
         "kiosk-04",
         "'" + FAILED_HOST,
         "app-03",
+        "lab-09",
         "pos-11",
         "pos-12",
     ]
@@ -307,7 +309,8 @@ def test_junit_skips_deferred_hosts_and_counts_them(written):
     suite = ET.parse(written["junit"]).getroot()
     assert suite.get("name") == "avshift remediation"
     counts = {k: suite.get(k) for k in ("tests", "failures", "errors", "skipped")}
-    assert counts == {"tests": "8", "failures": "1", "errors": "2", "skipped": "2"}
+    # Errors: the unreachable, the failed and the interrupted host.
+    assert counts == {"tests": "9", "failures": "1", "errors": "3", "skipped": "2"}
     cases = _cases(written)
     for name, why in (("pos-11", WINDOW_CLOSED), ("pos-12", BATCH_FAILED)):
         assert [child.tag for child in cases[name]] == ["skipped"]
@@ -460,6 +463,8 @@ def test_status_sort_keys_put_deferred_between_failed_and_compliant(written):
     }
     assert set(rank) == set(rep.STATUSES)
     assert rank["failed"] < rank["deferred"] < rank["compliant"]
+    # Interrupted ranks with failed: somebody has to look at it before the deferred.
+    assert rank["interrupted"] == rank["failed"]
     assert max(rank, key=rank.get) == "compliant"
 
 

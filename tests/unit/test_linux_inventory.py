@@ -101,9 +101,29 @@ def test_ended_processes_are_left_out_whatever_their_namespace(tmp_path):
     _fake_process(proc, "10", "clamd", "S", "4026531836")
     _fake_process(proc, "11", "kesl", "Z", None)
     _fake_process(proc, "12", "klnagent", "X", None)
+    # Still running, but its namespaces are released: it is ending (ENOENT).
+    _fake_process(proc, "13", "kesl", "R", None)
     found, _, in_containers = li.processes(str(proc))
     assert [p["name"] for p in found] == ["clamd"]
     assert in_containers == 0
+
+
+def test_a_process_whose_namespace_cannot_be_read_for_want_of_rights_counts(tmp_path, monkeypatch):
+    """A scan without root cannot read other users' namespace links (EACCES): their
+    processes may be the host's own, and must not be dropped."""
+    proc = tmp_path / "proc"
+    _fake_process(proc, "self", "", "R", "4026531836")
+    _fake_process(proc, "20", "kesl", "S", "4026531836")
+    real_readlink = os.readlink
+
+    def readlink(path, *args, **kwargs):
+        if str(path).endswith("20/ns/pid"):
+            raise PermissionError(13, "Permission denied")
+        return real_readlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(li.os, "readlink", readlink)
+    found, _, _ = li.processes(str(proc))
+    assert [p["name"] for p in found] == ["kesl"]
 
 
 def test_existing_paths_keeps_only_paths_that_exist(tmp_path):

@@ -28,6 +28,7 @@ import jinja2
 from markupsafe import Markup
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import (
+    OCCASIONAL_STATUSES,
     STATUS_BY_ID,
     Status,
     plural,
@@ -62,6 +63,7 @@ _EVENT_LABELS = {
     "removed": "Removed",
     "reboot": "Reboot",
     "verified": "Verified",
+    "takeover": "Took over",
 }
 _INSTALL_ORDER_LABELS = {
     "before-removal": "before the removal",
@@ -132,6 +134,7 @@ def _page(report: Mapping, beside: Sequence[str], sums_filename: str) -> dict:
         "ended": _moment(ended) if ended else None,
         "elapsed": _elapsed(started, ended),
         "check_mode": bool(run.get("check_mode")),
+        "unfinished": None if run.get("completion") in (None, "completed") else run["completion"],
         "remediation": remediation,
         "change": _change(run) if remediation else None,
         "run_rows": _run_rows(run, tool_name, kind),
@@ -144,10 +147,13 @@ def _page(report: Mapping, beside: Sequence[str], sums_filename: str) -> dict:
 
 
 def _shown_statuses(report: Mapping) -> tuple[str, ...]:
-    """Every status, but an audit (which defers nothing) shows no empty "Deferred"."""
-    if report_kind(report) == "remediation" or report["summary"]["deferred"]:
-        return STATUSES
-    return tuple(s for s in STATUSES if s != "deferred")
+    """Every status, but no empty "Deferred" in an audit (which defers nothing), and no
+    empty occasional one (an interrupted run's)."""
+    summary = report["summary"]
+    hidden = {s for s in OCCASIONAL_STATUSES if not summary.get(s)}
+    if report_kind(report) != "remediation" and not summary["deferred"]:
+        hidden.add("deferred")
+    return tuple(s for s in STATUSES if s not in hidden)
 
 
 def _and_list(words: Sequence[str]) -> str:

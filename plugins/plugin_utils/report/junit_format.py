@@ -9,6 +9,10 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
+from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import (
+    STATUS_BY_ID,
+    STATUSES,
+)
 from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model import (
     KNOWN_RUN_KEYS,
     REMEDIATION_HOST_KEYS,
@@ -24,11 +28,17 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model i
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+def _count(counts: Mapping, junit: str) -> int:
+    """Hosts whose status JUnit shows as this kind of test result (the contract's)."""
+    return sum(counts.get(status.id, 0) for status in STATUSES if status.junit == junit)
+
+
 def render_junit(report: Mapping) -> str:
     """One testsuite, one testcase per host: CI shows non-compliant hosts as failures.
 
-    Unreachable and failed hosts are errors; a deferred host was never started, so it is
-    skipped. What a remediation did to a host goes into the failure or error text, or into
+    The contract says which test result each status is: unreachable, failed and
+    interrupted hosts are errors; a deferred host was never started, so it is skipped.
+    What a remediation did to a host goes into the failure or error text, or into
     system-out when the host passed.
     """
     kind = report_kind(report)
@@ -43,9 +53,9 @@ def render_junit(report: Mapping) -> str:
         {
             "name": f"avshift {kind}",
             "tests": str(len(hosts)),
-            "failures": str(counts["non-compliant"]),
-            "errors": str(counts["unreachable"] + counts["failed"]),
-            "skipped": str(counts["deferred"]),
+            "failures": str(_count(counts, "failure")),
+            "errors": str(_count(counts, "error")),
+            "skipped": str(_count(counts, "skipped")),
             "time": _seconds(sum(durations)),
         },
     )
@@ -63,19 +73,20 @@ def render_junit(report: Mapping) -> str:
         if isinstance(host.get("duration_seconds"), int | float):
             case.set("time", _seconds(host["duration_seconds"]))
         status = host["status"]
+        junit = STATUS_BY_ID[status].junit
         remediation = _remediation_lines(host)
-        if status == "non-compliant":
+        if junit == "failure":
             message = host.get("message") or "non-compliant"
             failure = ET.SubElement(
                 case, "failure", {"message": _xml(message), "type": "non-compliant"}
             )
             details = [message, _non_compliance_details(host), *remediation]
             failure.text = _xml("\n".join(line for line in details if line))
-        elif status in ("unreachable", "failed"):
+        elif junit == "error":
             message = host.get("message") or f"host {status}"
             error = ET.SubElement(case, "error", {"message": _xml(message), "type": status})
             error.text = _xml("\n".join([message, *remediation]))
-        elif status == "deferred":
+        elif junit == "skipped":
             message = host.get("message") or "deferred: not started"
             ET.SubElement(case, "skipped", {"message": _xml(message)})
         elif remediation:

@@ -97,7 +97,8 @@ def checked_report(report: object) -> dict:
     # Every format shows these counts; one that contradicts the host list is a caller bug.
     if not isinstance(given, Mapping):
         raise InputError("report", "summary", f"expected an object, got {describe_type(given)}")
-    wrong = {key: given.get(key) for key, count in counts.items() if given.get(key) != count}
+    # A status a report written before it existed leaves out counts no host.
+    wrong = {key: given.get(key) for key, count in counts.items() if given.get(key, 0) != count}
     if wrong:
         raise InputError("report", "summary", f"says {wrong}, but the hosts add up to {counts}")
     return dict(report)

@@ -9,7 +9,7 @@ import contextlib
 import hashlib
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.report.formats import (
@@ -22,7 +22,9 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model i
 )
 
 
-def write_reports(report: Mapping, directory: str | os.PathLike) -> dict[str, str]:
+def write_reports(
+    report: Mapping, directory: str | os.PathLike, also_sum: Sequence[str | os.PathLike] = ()
+) -> dict[str, str]:
     """Write report.json, report.csv, report.html, report.junit.xml, then SHA256SUMS.
 
     Returns format ("json", "csv", "html", "junit", "sha256") -> path written. The
@@ -32,7 +34,8 @@ def write_reports(report: Mapping, directory: str | os.PathLike) -> dict[str, st
     names. SHA256SUMS lists the four report files in sha256sum's format, so
     `sha256sum -c SHA256SUMS` in the directory checks them; it is written after them, so
     a run that stops half way leaves a SHA256SUMS that no longer matches, never a new one
-    that vouches for old files.
+    that vouches for old files. also_sum: files of the directory that SHA256SUMS lists
+    too, after the reports (the run's journal), hashed as they are on disk.
     """
     report = checked_report(report)
     # All of them before any file: a report that cannot be rendered leaves the old files.
@@ -52,6 +55,10 @@ def write_reports(report: Mapping, directory: str | os.PathLike) -> dict[str, st
             f"{hashlib.sha256(data).hexdigest()}  {FILENAMES[fmt]}\n"
             for fmt, data in rendered.items()
         )
+        for extra in also_sum:
+            with open(extra, "rb") as stream:
+                digest = hashlib.sha256(stream.read()).hexdigest()
+            sums += f"{digest}  {os.path.relpath(extra, target)}\n"
         write_atomic(sums_path, sums.encode("ascii"))
         written["sha256"] = str(sums_path)
         _fsync_directory(target)
