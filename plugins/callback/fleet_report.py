@@ -32,11 +32,25 @@ options:
     ini:
       - section: avshift
         key: report_dir
+  syslog:
+    description:
+      - Also send every journal event, as its one JSON line, to syslog (facility user,
+        tag C(avshift)), for sites that forward it to a SIEM.
+      - C(true) or C(1) sends to the local syslog socket C(/dev/log) (journald or
+        rsyslog); a path sends to that Unix socket instead. Empty or C(false) sends nothing.
+    type: str
+    env:
+      - name: AVSHIFT_SYSLOG
+    ini:
+      - section: avshift
+        key: syslog
 """
 
 import atexit
 import datetime
 import getpass
+import logging
+import logging.handlers
 import os
 import socket
 import uuid
@@ -124,7 +138,9 @@ class CallbackModule(CallbackBase):
             if os.path.exists(os.path.join(directory, JOURNAL_NAME)):
                 record.keep_aside(directory)
             os.makedirs(directory, mode=0o700, exist_ok=True)
-            self._journal = JournalWriter(os.path.join(directory, JOURNAL_NAME), self._run_id)
+            self._journal = JournalWriter(
+                os.path.join(directory, JOURNAL_NAME), self._run_id, mirror=self._syslog()
+            )
         except OSError as exc:
             self._journal_broken(directory, exc)
             return
@@ -132,6 +148,28 @@ class CallbackModule(CallbackBase):
         os.environ[contract.RUN_ENVIRONMENT["report_dir"]] = directory
         # Ended or interrupted, the journal says so, and the reports are written.
         atexit.register(self._at_exit)
+
+    def _syslog(self):
+        """A sender of journal lines to syslog, or None when the option is off."""
+        target = str(self.get_option("syslog") or "").strip()
+        if target.lower() in ("", "0", "false", "no", "off"):
+            return None
+        address = "/dev/log" if target.lower() in ("1", "true", "yes", "on") else target
+        try:
+            handler = logging.handlers.SysLogHandler(
+                address=address, facility=logging.handlers.SysLogHandler.LOG_USER
+            )
+        except OSError as exc:
+            # The journal is the record; syslog is a copy for others to collect.
+            self._display.warning(f"avshift: no syslog at {address}: {exc.strerror or exc}")
+            return None
+        handler.ident = "avshift: "
+
+        def send(line):
+            record = logging.LogRecord("avshift", logging.INFO, __file__, 0, line, None, None)
+            handler.emit(record)
+
+        return send
 
     def _journal_broken(self, directory, exc):
         self._journal_failed = f"{directory}: {exc.strerror or exc}"

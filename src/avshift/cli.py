@@ -206,6 +206,7 @@ def _run_fleet(
         progress=Progress(total),
         extra_args=extra_args,
         verbosity=args.verbose,
+        syslog=args.syslog,
     )
     interrupted = {signal.SIGINT: contract.Exit.SIGINT, signal.SIGTERM: contract.Exit.SIGTERM}
     if outcome.report is None:
@@ -428,6 +429,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
     audit.add_argument(
+        "--syslog",
+        nargs="?",
+        const="1",
+        metavar="SOCKET",
+        help="also send every journal event to syslog (/dev/log, or this Unix socket)",
+    )
+    audit.add_argument(
         "--force-new",
         action="store_true",
         help="when the report directory holds a run, keep that run aside (DIR.<time>-<id>) "
@@ -480,6 +488,13 @@ def build_parser() -> argparse.ArgumentParser:
         "to the current directory",
     )
     remediate.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
+    remediate.add_argument(
+        "--syslog",
+        nargs="?",
+        const="1",
+        metavar="SOCKET",
+        help="also send every journal event to syslog (/dev/log, or this Unix socket)",
+    )
     remediate.add_argument(
         "--force-new",
         action="store_true",

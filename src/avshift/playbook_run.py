@@ -316,6 +316,7 @@ def run_playbook(
     progress: Progress | None = None,
     extra_args: list[str] | None = None,
     verbosity: int = 0,
+    syslog: str | None = None,
 ) -> RunOutcome:
     try:
         import ansible_runner
@@ -356,6 +357,7 @@ def run_playbook(
                 "ANSIBLE_CALLBACKS_ENABLED": "avshift.remediation.fleet_report",
                 "AVSHIFT_REPORT_DIR": str(report_dir),
                 "ANSIBLE_RETRY_FILES_ENABLED": "False",
+                "AVSHIFT_SYSLOG": syslog or "",
                 # The venv's ansible-playbook, even when the venv is not activated.
                 "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
             },

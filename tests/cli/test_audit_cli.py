@@ -8,12 +8,14 @@ change without installing anything on the machine.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
 import os
 import pty
 import shutil
+import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -296,3 +298,27 @@ def test_non_compliant_and_unreachable_together_exit_3(tmp_path):
     statuses = {h["host"]: h["status"] for h in _report(reports)["hosts"]}
     assert statuses == {"localhost": "non-compliant", "gone": "unreachable"}
     assert done.returncode == 3, done.stdout + done.stderr
+
+
+def test_syslog_receives_every_journal_event_as_one_line(tmp_path):
+    """A real Unix datagram socket stands for /dev/log (journald, rsyslog)."""
+    address = tmp_path / "log.sock"
+    receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    receiver.bind(str(address))
+    receiver.settimeout(0.5)
+    try:
+        reports = tmp_path / "reports"
+        done = audit("--report-dir", str(reports), "--syslog", str(address))
+        assert done.returncode in (0, 1), done.stdout + done.stderr
+        messages = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                messages.append(receiver.recv(65536).decode())
+    finally:
+        receiver.close()
+    lines = (reports / "journal.jsonl").read_text().splitlines()
+    assert len(messages) == len(lines)
+    for message, line in zip(messages, lines, strict=True):
+        # <priority>tag: the journal's line, as written (facility user, level info: 14).
+        assert message.startswith("<14>avshift: ")
+        assert message.removeprefix("<14>avshift: ").rstrip("\x00") == line
