@@ -1,4 +1,4 @@
-"""The suite's own report: how long each part of it took, printed at the end of bin/test.
+"""Shared fixtures, and the suite's own report: how long each part took, at the end of bin/test.
 
 A part is a test directory (unit, cli, windows, ...); each Molecule scenario is a part
 of its own, being the slow ones. With several workers (bin/test runs pytest-xdist) the
@@ -8,10 +8,14 @@ steps' times in AVSHIFT_SETUP_SECONDS ("name=seconds,...").
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+
+import pytest
 
 _STARTED = time.monotonic()
 _PART_SECONDS: dict[str, float] = defaultdict(float)
@@ -46,3 +50,14 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for part, seconds in sorted(_PART_SECONDS.items(), key=lambda item: -item[1]):
         write(f"  {part:<31} {seconds:8.1f} s  ({_PART_TESTS[part]} tests)")
     write(f"  {'pytest wall time':<31} {time.monotonic() - _STARTED:8.1f} s")
+
+
+@pytest.fixture
+def local_machine_state():
+    """Held by tests whose verdicts depend on what runs on this machine (processes named
+    like antivirus daemons, vendor directories), which other such tests change: one at a
+    time across every worker, whichever runs them."""
+    lock_dir = Path("/run/lock") if Path("/run/lock").is_dir() else Path(tempfile.gettempdir())
+    with open(lock_dir / "avshift-tests-local-machine.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield

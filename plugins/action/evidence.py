@@ -31,7 +31,7 @@ class ActionModule(ActionBase):
         result.update(
             changed=False,
             event=args["event"],
-            at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             data=args["data"],
         )
         return result

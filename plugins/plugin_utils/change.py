@@ -9,6 +9,7 @@ ansible-playbook and AWX refuse the same way) and by the CLI before it starts a 
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from dataclasses import dataclass
 
@@ -123,5 +124,17 @@ def refuse_outside(window: Window, now: datetime.datetime) -> None:
         )
 
 
+# The one clock the change rules read. Unset, it is the wall clock; set to a file that
+# holds an ISO 8601 time, it is that time, read anew at each call: the window and batch
+# tests drive it instead of waiting for a real window to close.
+CLOCK_ENVIRONMENT = "AVSHIFT_CLOCK"
+
+
 def now_utc() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
+    clock = os.environ.get(CLOCK_ENVIRONMENT)
+    if clock:
+        with open(clock, encoding="utf-8") as stream:
+            return datetime.datetime.fromisoformat(stream.read().strip()).astimezone(
+                datetime.timezone.utc
+            )
+    return datetime.datetime.now(datetime.timezone.utc)

@@ -144,6 +144,40 @@ REPORT_WRITE_ERROR = "avshift: cannot write the fleet report"
 JOURNAL_WRITE_ERROR = "avshift: cannot write the run journal"
 
 
+# Variables whose values are secrets: uninstall passwords, the tenant's onboarding (its
+# content, or the file that holds it), URLs of internal mirrors (which may carry an
+# access token) and the connection's own passwords. Every role's argument spec marks them
+# no_log, no task shows them, and the CLI warns when one is given on its command line.
+SECRET_VARIABLES = (
+    "avshift_remediate_passwords",
+    "avshift_uninstall_passwords",
+    "avshift_install_mdatp_onboarding_json",
+    "avshift_install_mdatp_onboarding_file",
+    "avshift_install_defender_onboarding_script",
+    "avshift_install_mdatp_repository_url",
+    "avshift_install_mdatp_repository_key_url",
+    "ansible_password",
+    "ansible_ssh_pass",
+    "ansible_become_password",
+    "ansible_become_pass",
+    "ansible_winrm_password",
+    "ansible_httpapi_password",
+)
+# Role variables are renamed with the avshift_ prefix; their names before 0.2.0 are
+# secrets too while they still work.
+DEPRECATED_PREFIX = "avshift_"
+
+
+def secret_variables() -> tuple[str, ...]:
+    """Every name a secret may be set under: the current ones and the deprecated ones."""
+    old = tuple(
+        name[len(DEPRECATED_PREFIX) :]
+        for name in SECRET_VARIABLES
+        if name.startswith(DEPRECATED_PREFIX)
+    )
+    return SECRET_VARIABLES + old
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     """ "1 host", "2 hosts": every count a person reads goes through here."""
     return f"{count} {word if count == 1 else (many or word + 's')}"

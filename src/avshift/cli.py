@@ -366,6 +366,36 @@ def _add_passthrough(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_fleet_options(parser: argparse.ArgumentParser, kind: str) -> None:
+    """What avshift audit and avshift remediate both take: the hosts, the policy, the
+    report directory and how the run is recorded."""
+    parser.add_argument(
+        "-i", "--inventory", metavar="INVENTORY", help="default: this machine (connection local)"
+    )
+    parser.add_argument("--limit", metavar="PATTERN", help="only hosts matching PATTERN")
+    parser.add_argument("--policy", metavar="FILE", help="default: the shipped policy")
+    parser.add_argument(
+        "--report-dir",
+        metavar="DIR",
+        help=f"default: $AVSHIFT_REPORT_DIR, else reports/{kind}-<UTC time>; relative to "
+        "the current directory",
+    )
+    parser.add_argument(
+        "--force-new",
+        action="store_true",
+        help="when the report directory holds a run, keep that run aside (DIR.<time>-<id>) "
+        "instead of refusing",
+    )
+    parser.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
+    parser.add_argument(
+        "--syslog",
+        nargs="?",
+        const="1",
+        metavar="SOCKET",
+        help="also send every journal event to syslog (/dev/log, or this Unix socket)",
+    )
+
+
 def _add_verbose(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-v",
@@ -416,31 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="One read-only scan per host; the fleet report in every format.",
         **common,
     )
-    audit.add_argument(
-        "-i", "--inventory", metavar="INVENTORY", help="default: this machine (connection local)"
-    )
-    audit.add_argument("--limit", metavar="PATTERN", help="audit only hosts matching PATTERN")
-    audit.add_argument("--policy", metavar="FILE", help="default: the shipped policy")
-    audit.add_argument(
-        "--report-dir",
-        metavar="DIR",
-        help="default: $AVSHIFT_REPORT_DIR, else reports/audit-<UTC time>; relative to the "
-        "current directory",
-    )
-    audit.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
-    audit.add_argument(
-        "--syslog",
-        nargs="?",
-        const="1",
-        metavar="SOCKET",
-        help="also send every journal event to syslog (/dev/log, or this Unix socket)",
-    )
-    audit.add_argument(
-        "--force-new",
-        action="store_true",
-        help="when the report directory holds a run, keep that run aside (DIR.<time>-<id>) "
-        "instead of refusing",
-    )
+    _add_fleet_options(audit, "audit")
     _add_passthrough(audit)
     _add_verbose(audit)
     audit.set_defaults(handler=cmd_audit)
@@ -452,10 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
         "again, host by host in batches; with --check only plans.",
         **common,
     )
-    remediate.add_argument(
-        "-i", "--inventory", metavar="INVENTORY", help="default: this machine (connection local)"
-    )
-    remediate.add_argument("--limit", metavar="PATTERN", help="only hosts matching PATTERN")
+    _add_fleet_options(remediate, "remediation")
     remediate.add_argument("--change-id", required=True, metavar="ID", help="e.g. CHG0012345")
     remediate.add_argument(
         "--change-id-pattern",
@@ -479,27 +482,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="take each host's remediation lock whoever holds it (a run on another "
         "controller known to be gone); recorded in the evidence",
-    )
-    remediate.add_argument("--policy", metavar="FILE", help="default: the shipped policy")
-    remediate.add_argument(
-        "--report-dir",
-        metavar="DIR",
-        help="default: $AVSHIFT_REPORT_DIR, else reports/remediation-<UTC time>; relative "
-        "to the current directory",
-    )
-    remediate.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
-    remediate.add_argument(
-        "--syslog",
-        nargs="?",
-        const="1",
-        metavar="SOCKET",
-        help="also send every journal event to syslog (/dev/log, or this Unix socket)",
-    )
-    remediate.add_argument(
-        "--force-new",
-        action="store_true",
-        help="when the report directory holds a run, keep that run aside (DIR.<time>-<id>) "
-        "instead of refusing",
     )
     _add_passthrough(remediate)
     _add_verbose(remediate)

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 # The verdicts depend on what runs on this machine, which other tests change: they run
-# on one worker, one after another.
-pytestmark = pytest.mark.xdist_group("local-machine-state")
+# one after another, whichever worker runs them.
+pytestmark = pytest.mark.usefixtures("local_machine_state")
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -107,7 +107,7 @@ def test_disallowed_process_makes_the_host_non_compliant_exit_1_in_every_format(
     assert "kesl" in done.stdout  # the summary names what was found
 
 
-def test_unreachable_host_is_exit_3_and_never_compliant(tmp_path):
+def _with_an_unreachable_host(tmp_path: Path) -> Path:
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(
         "all:\n  hosts:\n"
@@ -117,6 +117,11 @@ def test_unreachable_host_is_exit_3_and_never_compliant(tmp_path):
         "    gone:\n      ansible_host: 127.0.0.1\n      ansible_port: 9\n"
         "      ansible_connection: ssh\n"
     )
+    return inventory
+
+
+def test_unreachable_host_is_exit_3_and_never_compliant(tmp_path):
+    inventory = _with_an_unreachable_host(tmp_path)
     reports = tmp_path / "reports"
     with running_as(tmp_path, "clamd"):
         done = audit("-i", str(inventory), "--report-dir", str(reports))
@@ -284,14 +289,7 @@ def test_one_message_per_host_in_every_format_and_the_summary(tmp_path):
 
 
 def test_non_compliant_and_unreachable_together_exit_3(tmp_path):
-    inventory = tmp_path / "hosts.yml"
-    inventory.write_text(
-        "all:\n  hosts:\n"
-        "    localhost:\n      ansible_connection: local\n"
-        '      ansible_python_interpreter: "{{ ansible_playbook_python }}"\n'
-        "    gone:\n      ansible_host: 127.0.0.1\n      ansible_port: 9\n"
-        "      ansible_connection: ssh\n"
-    )
+    inventory = _with_an_unreachable_host(tmp_path)
     reports = tmp_path / "reports"
     with running_as(tmp_path, "kesl"):
         done = audit("-i", str(inventory), "--report-dir", str(reports))

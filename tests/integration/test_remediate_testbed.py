@@ -23,9 +23,6 @@ from pathlib import Path
 
 import pytest
 
-# These tests start test-bed containers of their own: one worker runs them in turn.
-pytestmark = pytest.mark.xdist_group("remediate-testbed")
-
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 TESTBED_OUT = Path(os.environ.get("AVSHIFT_TESTBED_OUT", "/var/lib/avshift-testbed"))
@@ -123,25 +120,31 @@ def inventory(tmp_path: Path, names: list[str]) -> Path:
     return path
 
 
+def _remediate_argv(
+    tmp_path: Path, names: list[str], report: str, change: str, *args: str
+) -> list[str]:
+    return [
+        str(BIN / "avshift"),
+        "remediate",
+        "-i",
+        str(inventory(tmp_path, names)),
+        "--change-id",
+        change,
+        "--window",
+        window(),
+        "--report-dir",
+        str(tmp_path / report),
+        "-e",
+        f"@{tmp_path / 'secrets.yml'}",
+        *args,
+    ]
+
+
 def remediate(
     tmp_path: Path, names: list[str], *args: str, report: str = "r", change: str = "CHG0012345"
 ):
     done = subprocess.run(
-        [
-            str(BIN / "avshift"),
-            "remediate",
-            "-i",
-            str(inventory(tmp_path, names)),
-            "--change-id",
-            change,
-            "--window",
-            window(),
-            "--report-dir",
-            str(tmp_path / report),
-            "-e",
-            f"@{tmp_path / 'secrets.yml'}",
-            *args,
-        ],
+        _remediate_argv(tmp_path, names, report, change, *args),
         capture_output=True,
         text=True,
         timeout=900,
@@ -267,22 +270,12 @@ def _wait_for(predicate, process: subprocess.Popen, what: str, timeout: float = 
 
 
 def _start_remediation(tmp_path: Path, names: list[str], report: str, change: str = "CHG0012345"):
-    argv = [
-        str(BIN / "avshift"),
-        "remediate",
-        "-i",
-        str(inventory(tmp_path, names)),
-        "--change-id",
-        change,
-        "--window",
-        window(),
-        "--report-dir",
-        str(tmp_path / report),
-        "-e",
-        f"@{tmp_path / 'secrets.yml'}",
-    ]
     return subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=PODMAN_ENV
+        _remediate_argv(tmp_path, names, report, change),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=PODMAN_ENV,
     )
 
 

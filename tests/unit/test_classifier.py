@@ -733,6 +733,28 @@ def test_with_nothing_disallowed_kaspersky_is_other_and_paths_are_not_residue():
     assert verdict["compliant"] is True
 
 
+def test_paths_of_a_vendor_neither_disallowed_nor_present_are_never_residue():
+    """With residue removal on, this is what keeps another vendor's files safe: the
+    shipped policy allows CrowdStrike, whose directory alone is on this host."""
+    verdict = classify(linux(services=[CLAMD_RUNNING], paths=["/opt/CrowdStrike"]))
+    assert verdict["residue"] == [] and verdict["other"] == []
+    assert verdict["compliant"] is True
+    # The same path under a policy that disallows the vendor is its residue.
+    strict = classify(linux(services=[CLAMD_RUNNING], paths=["/opt/CrowdStrike"]), STRICT)
+    assert strict["residue"] == [
+        {"vendor": "crowdstrike", "evidence": [{"kind": "path", "value": "/opt/CrowdStrike"}]}
+    ]
+
+
+def test_a_publisher_written_with_cyrillic_look_alike_letters_is_still_the_vendor():
+    # "АО Kaspersky Lab" with a Cyrillic А and О, and "Kaspеrsky" with a Cyrillic е.  # noqa: RUF003
+    for publisher in ("\u0410\u041e Kaspersky Lab", "Kasp\u0435rsky Lab"):
+        verdict = classify(linux(packages=[{"name": "kes-tools-x", "publisher": publisher}]))
+        assert [(f["vendor"], f["product"]) for f in verdict["disallowed"]] == [
+            ("kaspersky", "other")
+        ], publisher
+
+
 def test_an_unknown_antivirus_in_security_center_is_listed_as_other():
     entry = {"display_name": "Avast Antivirus", "product_state": 266240}
     verdict = classify(windows(security_center=[entry], services=[WINDEFEND_RUNNING]))
