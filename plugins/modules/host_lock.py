@@ -12,7 +12,7 @@ module: host_lock
 short_description: One remediation at a time per host
 version_added: 0.2.0
 description:
-  - Takes, keeps or gives back the host's remediation lock: a file under the OS family's
+  - Takes, keeps or gives back the host's remediation lock, a file under the OS family's
     state directory (C(/var/lib/avshift/remediation.lock) on Linux,
     C(%ProgramData%\avshift\remediation.lock) on Windows) that names the change, the run,
     the controller and process that hold it, when it was taken and the run's report
