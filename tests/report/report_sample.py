@@ -505,6 +505,70 @@ def as_written(report: dict) -> dict:
     return report
 
 
+# --- a report compared with the last run (the history store's drift) -----------------
+
+
+def drift_report() -> dict:
+    """The sample audit compared with the day before's, as record.render adds it: two
+    hosts regressed, one fixed, one gone from the inventory, two not audited lately."""
+    report = sample_report()
+    report["drift"] = {
+        "previous_run": {
+            "run_id": "0c6f4a5e-2d7b-4a47-9a55-1d3c8f0e9b21",
+            "kind": "audit",
+            "started": "2026-11-27T10:00:00+00:00",
+            "change_id": None,
+        },
+        "regressed": [
+            {
+                "host": "db-02",
+                "status": "non-compliant",
+                "was": "compliant",
+                "appeared": [
+                    {"vendor": "kaspersky", "name": KESL["name"]},
+                    {"vendor": "kaspersky", "name": KLNAGENT_LINUX["name"]},
+                ],
+                "message": None,
+            },
+            {"host": "app-03", "status": "unreachable", "was": "compliant", "appeared": []},
+        ],
+        "fixed": ["mail-05"],
+        "newly_seen": [
+            {"host": "db-02", "kind": "disallowed", "vendor": "kaspersky", "name": KESL["name"]},
+            {
+                "host": "db-02",
+                "kind": "disallowed",
+                "vendor": "kaspersky",
+                "name": KLNAGENT_LINUX["name"],
+            },
+        ],
+        "missing": ["old-04"],
+        "added": ["бухгалтерия-пк"],
+        "stale": [
+            {"host": "<img src=x onerror=alert(1)>", "last_audited": None},
+            {"host": "old-04", "last_audited": "2026-10-01T10:00:00+00:00"},
+        ],
+        "trend": [
+            {
+                "run_id": f"run-{day}",
+                "started": f"2026-11-{day:02}T10:00:00+00:00",
+                "kind": "audit",
+                "counts": {"compliant": 2 + day % 3, "non-compliant": 6 - day % 3, "failed": 1},
+            }
+            for day in range(20, 28)
+        ]
+        + [
+            {
+                "run_id": "this-run",
+                "started": "2026-11-28T10:00:00+00:00",
+                "kind": "audit",
+                "counts": {"compliant": 2, "non-compliant": 2, "unreachable": 1, "failed": 1},
+            }
+        ],
+    }
+    return report
+
+
 # --- odd shapes the writer accepts, for the golden files -------------------------------
 # Nothing a real run writes looks like these; each one takes a branch of the renderers
 # that the samples above leave alone, so the golden files pin every branch's output.

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from report_sample import (
+    drift_report,
     empty_report,
     odd_audit_report,
     odd_remediation_report,
@@ -41,6 +42,7 @@ CASES = {
     "odd-audit": odd_audit_report,
     "odd-remediation": odd_remediation_report,
     "empty": empty_report,
+    "drift": drift_report,
 }
 FILES = ("report.json", "report.csv", "report.html", "report.junit.xml", "SHA256SUMS")
 # Characters shown either side of the first difference: a page's host row is one long line.

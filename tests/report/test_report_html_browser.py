@@ -20,6 +20,7 @@ from report_sample import (
     OPERATOR,
     XSS_IMG,
     XSS_NAME,
+    drift_report,
     remediation_report,
     sample_report,
 )
@@ -520,4 +521,31 @@ def test_a_remediated_host_shows_plan_timeline_and_before_after_side_by_side(
     assert page.locator("script").count() == 1
     assert page.locator("img").count() == 0
     assert page.evaluate("() => document.querySelectorAll('[onerror]').length") == 0
+    watched.assert_clean()
+
+
+def test_since_the_last_run_renders_clean_with_its_trend_chart(open_report, tmp_path):
+    report = drift_report()
+    watched = open_report(write_reports(report, tmp_path))
+    section = watched.page.locator("section.drift")
+    assert section.locator("h2").inner_text() == "Since the last run"
+    regressed = section.locator("table.drift-table").first.locator("tbody tr")
+    assert [row.locator("td").first.inner_text() for row in regressed.all()] == [
+        item["host"] for item in report["drift"]["regressed"]
+    ]
+    columns = section.locator("svg.trend g")
+    assert columns.count() == len(report["drift"]["trend"])
+    # Each column's numbers are in its title, for a reader who cannot tell the colours.
+    assert columns.last.locator("title").text_content() == (
+        "2026-11-28 10:00:00 UTC: 2 of 6 hosts compliant"
+    )
+    assert section.locator(".legend li").all_inner_texts() == [
+        "Compliant",
+        "Unreachable",
+        "Failed",
+        "Non-compliant",
+    ]
+    # A host name from the store is text, never markup.
+    assert section.locator("img").count() == 0
+    assert "<img src=x onerror=alert(1)>" in section.inner_text()
     watched.assert_clean()

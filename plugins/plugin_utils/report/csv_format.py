@@ -15,6 +15,7 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model i
     product_name,
     report_kind,
     residue_paths,
+    since_last_run,
     verdict_status,
     without_surrogates,
 )
@@ -42,6 +43,8 @@ REMEDIATION_CSV_COLUMNS = (
     "before_status",
     "after_status",
 )
+# Appended last when the run was compared with the history store's last run.
+DRIFT_CSV_COLUMNS = ("since_last_run",)
 
 # Spreadsheets run a cell starting with one of these as a formula (OWASP's list).
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -50,13 +53,19 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def render_csv(report: Mapping) -> str:
     """One row per host, every text cell guarded against formula injection.
 
-    A remediation report has REMEDIATION_CSV_COLUMNS after the audit's columns.
+    A remediation report has REMEDIATION_CSV_COLUMNS after the audit's columns, and a
+    report compared with the last run (its "drift") DRIFT_CSV_COLUMNS after those.
     """
     remediation = report_kind(report) == "remediation"
     run = report.get("run") or {}
+    drift = report.get("drift")
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS + (REMEDIATION_CSV_COLUMNS if remediation else ()))
+    writer.writerow(
+        CSV_COLUMNS
+        + (REMEDIATION_CSV_COLUMNS if remediation else ())
+        + (DRIFT_CSV_COLUMNS if drift else ())
+    )
     for host in report["hosts"]:
         approved = findings(host, "approved")
         duration = host.get("duration_seconds")
@@ -80,6 +89,8 @@ def render_csv(report: Mapping) -> str:
         cells.append(repr(duration) if is_number(duration) else _cell(duration))
         if remediation:
             cells += [_cell(value) for value in _remediation_row(host, run)]
+        if drift:
+            cells.append(_cell(since_last_run(host.get("host"), drift)))
         writer.writerow(cells)
     return buffer.getvalue()
 

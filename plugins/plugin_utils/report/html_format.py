@@ -139,6 +139,7 @@ def _page(report: Mapping, beside: Sequence[str], sums_filename: str) -> dict:
         "change": _change(run) if remediation else None,
         "run_rows": _run_rows(run, tool_name, kind),
         "summary": _summary(report["summary"], statuses),
+        "drift": _drift(report.get("drift")) if report.get("drift") else None,
         "hosts": [_host(host, run) for host in report["hosts"]],
         "beside": _and_list(beside),
         "sums_filename": sums_filename,
@@ -346,6 +347,102 @@ def _chart(summary: Mapping, statuses: list[Status]) -> dict:
         "bar_height": _CHART_ROW - 10,
         "count_x": _CHART_LABEL_WIDTH + _CHART_BAR_WIDTH + 10,
         "bars": bars,
+    }
+
+
+# --- since the last run: the history store's drift ---------------------------------------
+
+# The trend chart's geometry, in SVG units: a column per run, stacked by status.
+_TREND_HEIGHT, _TREND_COLUMN, _TREND_GAP, _TREND_AXIS = 120, 14, 4, 40
+
+
+def _drift(drift: Mapping) -> dict:
+    previous = drift.get("previous_run")
+    return {
+        "previous": {
+            "started": _moment(previous.get("started")),
+            "kind": previous.get("kind"),
+            "change_id": previous.get("change_id"),
+        }
+        if previous
+        else None,
+        "regressed": [
+            {
+                "host": item["host"],
+                "was": STATUS_BY_ID.get(item.get("was") or "compliant"),
+                "now": STATUS_BY_ID.get(item["status"], STATUS_BY_ID["failed"]),
+                "appeared": ", ".join(entry["name"] for entry in item.get("appeared") or []),
+            }
+            for item in drift.get("regressed") or []
+        ],
+        "fixed": drift.get("fixed") or [],
+        "newly_seen": [
+            {
+                "host": item["host"],
+                "what": _DETAIL_GROUPS.get(item["kind"], item["kind"]),
+                "name": item["name"],
+            }
+            for item in drift.get("newly_seen") or []
+        ],
+        "missing": drift.get("missing") or [],
+        "stale": [
+            {
+                "host": item["host"],
+                "last": _moment(item["last_audited"]) if item.get("last_audited") else None,
+            }
+            for item in drift.get("stale") or []
+        ],
+        "trend": _trend(drift.get("trend") or []),
+    }
+
+
+def _trend(points: Sequence[Mapping]) -> dict | None:
+    """A stacked column per run (hosts per status, worst on top), in inline SVG."""
+    if not points:
+        return None
+    biggest = max([sum(point["counts"].values()) for point in points] + [1])
+    columns = []
+    for index, point in enumerate(points):
+        x = _TREND_AXIS + index * (_TREND_COLUMN + _TREND_GAP)
+        bottom = _TREND_HEIGHT
+        segments = []
+        # Compliant at the bottom, the worst status on top, as the eye reads a rise.
+        for status in sorted(STATUS_BY_ID.values(), key=lambda s: -s.rank):
+            count = point["counts"].get(status.id, 0)
+            if not count:
+                continue
+            height = max(1, round((_TREND_HEIGHT - 4) * count / biggest))
+            bottom -= height
+            segments.append({"status": status, "y": bottom, "height": height})
+        total = sum(point["counts"].values())
+        compliant = point["counts"].get("compliant", 0)
+        columns.append(
+            {
+                "x": x,
+                "segments": segments,
+                "title": f"{_display_time(point.get('started'))}: {compliant} of "
+                f"{plural(total, 'host')} compliant",
+            }
+        )
+    first, last = points[0], points[-1]
+    present = {status for point in points for status, count in point["counts"].items() if count}
+    return {
+        "legend": [
+            status
+            for status in sorted(STATUS_BY_ID.values(), key=lambda s: -s.rank)
+            if status.id in present
+        ],
+        "width": _TREND_AXIS + len(points) * (_TREND_COLUMN + _TREND_GAP) + 10,
+        "height": _TREND_HEIGHT + 22,
+        "column": _TREND_COLUMN,
+        "axis_x": _TREND_AXIS - 6,
+        "biggest": biggest,
+        "label_y": _TREND_HEIGHT + 16,
+        "columns": columns,
+        "description": f"{plural(len(points), 'run')} from {_display_time(first.get('started'))} "
+        f"to {_display_time(last.get('started'))}; in the last, "
+        f"{last['counts'].get('compliant', 0)} of {sum(last['counts'].values())} hosts "
+        "compliant",
     }
 
 

@@ -224,3 +224,23 @@ def is_number(value: object) -> bool:
 def without_surrogates(value: object) -> str:
     """The value as text that UTF-8 can encode: each lone surrogate becomes U+FFFD."""
     return SURROGATES.sub("\ufffd", str(value))
+
+
+def since_last_run(host: str, drift: Mapping) -> str:
+    """A host's line of the drift, as report.csv's since_last_run column shows it."""
+    if not drift.get("previous_run"):
+        return "no earlier run"
+    for item in drift.get("regressed") or []:
+        if item["host"] == host:
+            appeared = ", ".join(entry["name"] for entry in item.get("appeared") or [])
+            return f"regressed from {item.get('was') or 'compliant'}" + (
+                f": {appeared} appeared" if appeared else ""
+            )
+    if host in (drift.get("fixed") or []):
+        return "fixed"
+    if host in (drift.get("added") or []):
+        return "not in the last run"
+    seen = [item["name"] for item in drift.get("newly_seen") or [] if item["host"] == host]
+    if seen:
+        return f"newly seen: {', '.join(seen)}"
+    return "unchanged"
