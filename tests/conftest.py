@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+# Fixtures every part's tests may use, kept beside the helpers they go with.
+from testbed_hosts import testbed_hosts  # noqa: F401
+
 _STARTED = time.monotonic()
 _PART_SECONDS: dict[str, float] = defaultdict(float)
 _PART_TESTS: dict[str, int] = defaultdict(int)
@@ -61,3 +64,12 @@ def local_machine_state():
     with open(lock_dir / "avshift-tests-local-machine.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+
+
+@pytest.fixture(autouse=True)
+def own_history_store(tmp_path, monkeypatch):
+    """Every test records its runs into a history store of its own, never the user's:
+    the default store lives under XDG_DATA_HOME, which each test's processes inherit."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.delenv("AVSHIFT_HISTORY", raising=False)
+    return tmp_path / "xdg-data" / "avshift" / "history.sqlite"

@@ -32,6 +32,39 @@ options:
     ini:
       - section: avshift
         key: report_dir
+  history:
+    description:
+      - The history store every run is recorded in, and whose last run of the same
+        inventory and limit each report is compared with (drift).
+      - A path is a SQLite file (default C($XDG_DATA_HOME/avshift/history.sqlite), else
+        C(~/.local/share/avshift/history.sqlite), mode 0600); a URL such as
+        C(postgresql://avshift@db.example.org/avshift) is a PostgreSQL database, whose
+        password comes from C(PGPASSWORD), C(~/.pgpass) or a service file, never from the
+        URL. C(off) records nothing.
+      - Needs SQLAlchemy and Alembic (psycopg for PostgreSQL) beside ansible-core; without
+        them the run says so in one warning and writes its reports as before.
+    type: str
+    env:
+      - name: AVSHIFT_HISTORY
+    ini:
+      - section: avshift
+        key: history
+  stale_days:
+    description: A host not audited for this many days (default 30) is listed as stale.
+    type: int
+    env:
+      - name: AVSHIFT_STALE_DAYS
+    ini:
+      - section: avshift
+        key: stale_days
+  history_retention_days:
+    description: Runs older than this many days are removed from the store when a run is recorded.
+    type: int
+    env:
+      - name: AVSHIFT_HISTORY_RETENTION_DAYS
+    ini:
+      - section: avshift
+        key: history_retention_days
   syslog:
     description:
       - Also send every journal event, as its one JSON line, to syslog (facility user,
@@ -199,6 +232,13 @@ class CallbackModule(CallbackBase):
 
     # -- Ansible's events -------------------------------------------------------------
 
+    def _history_options(self):
+        return record.HistoryOptions(
+            choice=self.get_option("history"),
+            stale_days=self.get_option("stale_days"),
+            retention_days=self.get_option("history_retention_days"),
+        )
+
     def v2_playbook_on_start(self, playbook):
         self._record(
             "run",
@@ -211,6 +251,7 @@ class CallbackModule(CallbackBase):
             controller=socket.gethostname(),
             pid=self._pid,
             user=getpass.getuser(),
+            history=self._history_options().as_event(),
         )
 
     def v2_playbook_on_play_start(self, play):
@@ -294,12 +335,15 @@ class CallbackModule(CallbackBase):
         self._journal.close()
         try:
             # From the journal read back, as `avshift report` would: one source of truth.
-            written = record.render(self._directory).paths
+            rendered = record.render(self._directory, self._history_options())
+            written = rendered.paths
         except OSError as exc:
             self._display.error(
                 f"{contract.REPORT_WRITE_ERROR} in {self._directory}: {exc.strerror or exc}"
             )
             return
+        for warning in rendered.warnings:
+            self._display.warning(f"avshift: {warning}")
         self._display.display(
             f"avshift: fleet report written to {os.path.dirname(written['json'])}"
         )

@@ -96,6 +96,10 @@ STATUSES = (
 # runs are not interrupted.
 OCCASIONAL_STATUSES = ("interrupted",)
 STATUS_BY_ID = {status.id: status for status in STATUSES}
+# Statuses of a host that was read, whatever the verdict: what "last audited" means.
+AUDITED_STATUSES = tuple(
+    status.id for status in STATUSES if status.exit in (Exit.OK, Exit.NON_COMPLIANT)
+)
 STATUS_IDS = tuple(status.id for status in STATUSES)
 
 

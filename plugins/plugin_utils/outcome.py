@@ -367,6 +367,7 @@ class RunFold:
             "started": self.run.get("started"),
             "ended": (self.end or {}).get("at") or self.last_at,
             "inventory": ", ".join(self.run.get("inventory") or ()),
+            "limit": self.run.get("limit"),
             "playbook": self.run.get("playbook"),
             "check_mode": self.check_mode,
             "policy": policy,

@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ansible_collections.avshift.remediation.plugins.plugin_utils import contract, history
 from ansible_collections.avshift.remediation.plugins.plugin_utils import report as report_writer
 from ansible_collections.avshift.remediation.plugins.plugin_utils.journal import (
     JOURNAL_NAME,
@@ -28,6 +29,9 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.journal import
     read_journal,
 )
 from ansible_collections.avshift.remediation.plugins.plugin_utils.outcome import RunFold
+from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model import (
+    checked_report,
+)
 
 SIGNATURE_NAME = "SHA256SUMS.sig"
 # ssh-keygen -Y signs for a namespace, so that a signature made for avshift's evidence
@@ -48,6 +52,47 @@ class Rendered:
     report: dict
     journal: Journal
     paths: dict[str, str]
+    # What the history store said, for one warning line each: it never costs a report.
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HistoryOptions:
+    """Where a run is recorded, and how far back its drift looks.
+
+    The fleet_report callback writes the ones it ran with into the journal's run event, so
+    a report rendered again later (avshift report DIR, or the CLI after a killed run)
+    compares with and records into the same store. None: as the journal says, else the
+    default (the default SQLite file, history.DEFAULT_STALE_DAYS, no purge)."""
+
+    choice: str | None = None  # a path or URL
+    stale_days: int | None = None
+    retention_days: int | None = None  # runs older than this are purged on recording
+
+    @property
+    def off(self) -> bool:
+        return history.is_off(self.choice)
+
+    def as_event(self) -> dict:
+        """What the journal's run event keeps: the store's location resolved (so that
+        another environment renders into the same store), never with a password."""
+        store = (
+            "off" if self.off else history.masked(self.choice or str(history.default_location()))
+        )
+        return {
+            "store": store,
+            "stale_days": self.stale_days or history.DEFAULT_STALE_DAYS,
+            "retention_days": self.retention_days,
+        }
+
+    def over(self, run_event: dict) -> HistoryOptions:
+        """These options, with what they leave open taken from a journal's run event."""
+        kept = run_event.get("history") if isinstance(run_event.get("history"), dict) else {}
+        return HistoryOptions(
+            choice=self.choice or kept.get("store") or None,
+            stale_days=self.stale_days or kept.get("stale_days") or history.DEFAULT_STALE_DAYS,
+            retention_days=self.retention_days or kept.get("retention_days"),
+        )
 
 
 def journal_path(directory: str | os.PathLike) -> Path:
@@ -88,10 +133,17 @@ def fold_journal(directory: str | os.PathLike) -> tuple[RunFold, Journal]:
     return fold, journal
 
 
-def render(directory: str | os.PathLike) -> Rendered:
-    """Write the four reports and SHA256SUMS of a run from its journal."""
+def render(directory: str | os.PathLike, history_options: HistoryOptions | None = None) -> Rendered:
+    """Write the four reports and SHA256SUMS of a run from its journal, with what changed
+    since the last run (the history store's drift), and record the run in that store.
+
+    history_options: what they leave open is as the run was started (its journal says).
+    """
     fold, journal = fold_journal(directory)
+    run_event = next(journal.of_type("run"), {})
+    options = (history_options or HistoryOptions()).over(run_event)
     report = fold.report(report_writer.summarize)
+    report["run"]["exit_code"] = int(contract.exit_for_summary(report["summary"]))
     # What SHA256SUMS (through report.json) vouches for of the journal: its length and
     # its last line's hash, which seals every line before it.
     report["run"]["journal_events"] = len(journal.events)
@@ -99,11 +151,59 @@ def render(directory: str | os.PathLike) -> Rendered:
     problems = [*journal.problems, *([journal.truncated] if journal.truncated else [])]
     if problems:
         report["run"]["journal_problems"] = problems
+    # The report as every format shows it: what the store keeps is what the files say.
+    report = checked_report(report)
+    warnings: list[str] = []
+    store = _store(options, warnings)
+    if store is not None:
+        report["run"]["history"] = store.location
+        try:
+            report["drift"] = history.drift(
+                store, report, journal.run_id, options.stale_days
+            ).as_dict()
+        except history.HistoryError as exc:
+            warnings.append(f"history: no comparison with the last run: {exc}")
+        # Recorded before the files are written, so that a store that fails is in them.
+        _record(store, report, journal.run_id, run_event, directory, options, warnings)
+    if warnings:
+        report["run"]["history_warnings"] = list(warnings)
     paths = report_writer.write_reports(report, directory, also_sum=[journal_path(directory)])
-    # The report as report.json holds it, with what the writer derives.
-    with open(paths["json"], encoding="utf-8") as stream:
-        report = json.load(stream)
-    return Rendered(report=report, journal=journal, paths=paths)
+    return Rendered(report=report, journal=journal, paths=paths, warnings=warnings)
+
+
+def _store(options: HistoryOptions, warnings: list[str]):
+    if options.off:
+        return None
+    try:
+        store = history.Store(options.choice)
+    except history.HistoryError as exc:
+        warnings.append(f"history: not recorded: {exc}")
+        return None
+    unkept = history.unkept_reason() if store.sqlite else None
+    if unkept:
+        warnings.append(
+            f"history: recorded in {store.location}, but {unkept}: record into a PostgreSQL "
+            "store instead (docs/awx.md)"
+        )
+    return store
+
+
+def _record(store, report, run_id, run_event, directory, options, warnings) -> None:
+    run = {
+        **report["run"],
+        # An audit has no change operator: whoever ran it.
+        "operator": report["run"].get("operator") or run_event.get("user"),
+        "controller": run_event.get("controller"),
+    }
+    try:
+        store.record({**report, "run": run}, run_id, str(directory))
+        if options.retention_days:
+            cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(
+                days=options.retention_days
+            )
+            store.purge_before(cutoff.isoformat(timespec="seconds"))
+    except history.HistoryError as exc:
+        warnings.append(f"history: not recorded: {exc}")
 
 
 def sign(directory: str | os.PathLike, key: str | os.PathLike) -> Path:
@@ -160,7 +260,10 @@ def verify(
         result.problems.append("SHA256SUMS is missing: the reports were never written whole")
         return result
     for line in sums.read_text(encoding="ascii", errors="replace").splitlines():
-        digest, _, name = line.partition("  ")
+        digest, separator, name = line.partition("  ")
+        if not separator:
+            result.problems.append(f"SHA256SUMS has a line not in sha256sum's format: {line!r}")
+            continue
         path = directory / name
         if not path.is_file():
             result.problems.append(f"SHA256SUMS lists {name}, which is missing")

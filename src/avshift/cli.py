@@ -12,11 +12,12 @@ import traceback
 from pathlib import Path
 
 try:
-    from ansible_collections.avshift.remediation.plugins.plugin_utils import contract
+    from ansible_collections.avshift.remediation.plugins.plugin_utils import contract, history
     from ansible_collections.avshift.remediation.plugins.plugin_utils import report as report_writer
     from ansible_collections.avshift.remediation.plugins.plugin_utils.version import (
         collection_version,
     )
+    from avshift.history_view import cmd_history
     from avshift.playbook_run import (
         Progress,
         ToolError,
@@ -158,7 +159,32 @@ def print_summary(kind: str, report: dict, report_dir: Path, seconds: float | No
         width = max(len(h["host"]) for h in attention)
         for host in attention:
             print(f"  {host['host']:<{width}}  {host['status']:<14} {host.get('message') or '-'}")
+    print_drift(report.get("drift"))
+    for warning in report["run"].get("history_warnings") or ():
+        print(f"avshift: warning: {warning}", file=sys.stderr)
     print(report_writer.reports_line(report_dir))
+
+
+def print_drift(drift: dict | None) -> None:
+    """What changed since the last run of the same inventory and limit, in a few lines."""
+    if not drift:
+        return
+    previous = drift.get("previous_run")
+    if previous is None:
+        print("Since the last run: none recorded of this inventory and limit")
+    else:
+        counts = [
+            contract.plural(len(drift["regressed"]), "host") + " regressed",
+            f"{len(drift['fixed'])} fixed",
+            f"{len(drift['newly_seen'])} antivirus newly seen",
+            f"{len(drift['missing'])} missing",
+        ]
+        print(f"Since the last run ({previous['started']}): {', '.join(counts)}")
+    for host in drift["regressed"]:
+        appeared = ", ".join(item["name"] for item in host["appeared"]) or host["status"]
+        print(f"  regressed  {host['host']}: {appeared}")
+    if drift.get("stale"):
+        print(f"  stale: {contract.plural(len(drift['stale']), 'host')} not audited lately")
 
 
 def _run_fleet(
@@ -207,6 +233,7 @@ def _run_fleet(
         extra_args=extra_args,
         verbosity=args.verbose,
         syslog=args.syslog,
+        environment=_history_environment(args),
     )
     interrupted = {signal.SIGINT: contract.Exit.SIGINT, signal.SIGTERM: contract.Exit.SIGTERM}
     if outcome.report is None:
@@ -235,7 +262,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         if args.verify:
             return _verify(record, directory, args)
-        rendered = record.render(directory)
+        rendered = record.render(
+            directory, record.HistoryOptions(choice=args.history, stale_days=args.stale_days)
+        )
         if args.sign_key:
             record.sign(directory, args.sign_key)
     except record.NoRecord as exc:
@@ -387,6 +416,13 @@ def _add_fleet_options(parser: argparse.ArgumentParser, kind: str) -> None:
         "instead of refusing",
     )
     parser.add_argument("--forks", type=_positive_int, metavar="N", help="parallel hosts")
+    _add_history_choice(parser)
+    parser.add_argument(
+        "--stale-days",
+        type=_positive_int,
+        metavar="N",
+        help=f"list hosts not audited for N days as stale (default: {history.DEFAULT_STALE_DAYS})",
+    )
     parser.add_argument(
         "--syslog",
         nargs="?",
@@ -394,6 +430,37 @@ def _add_fleet_options(parser: argparse.ArgumentParser, kind: str) -> None:
         metavar="SOCKET",
         help="also send every journal event to syslog (/dev/log, or this Unix socket)",
     )
+
+
+def _add_history_choice(parser: argparse.ArgumentParser, reading: bool = False) -> None:
+    """--history PATH|URL, and (for what records) --no-history."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--history",
+        metavar="PATH|URL",
+        help=f"the history store{'' if reading else ' the run is recorded in'}: a SQLite "
+        "file, or postgresql://user@host/db (its password from PGPASSWORD or ~/.pgpass, "
+        "never the URL); default: $AVSHIFT_HISTORY, else "
+        "$XDG_DATA_HOME/avshift/history.sqlite",
+    )
+    if not reading:
+        group.add_argument(
+            "--no-history",
+            dest="history",
+            action="store_const",
+            const="off",
+            help="record nothing and compare with nothing",
+        )
+
+
+def _history_environment(args: argparse.Namespace) -> dict[str, str]:
+    """What the fleet_report callback reads the CLI's history choices from."""
+    environment = {}
+    if args.history:
+        environment["AVSHIFT_HISTORY"] = args.history
+    if args.stale_days:
+        environment["AVSHIFT_STALE_DAYS"] = str(args.stale_days)
+    return environment
 
 
 def _add_verbose(parser: argparse.ArgumentParser) -> None:
@@ -509,7 +576,42 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--identity", metavar="ID", help="with --allowed-signers: the signer's identity"
     )
+    _add_history_choice(report)
+    report.add_argument(
+        "--stale-days", type=_positive_int, metavar="N", help="as the run was started with"
+    )
     report.set_defaults(handler=cmd_report)
+
+    history_command = commands.add_parser(
+        "history",
+        help="the runs a history store holds, a host's timeline and the fleet trend",
+        description="Every recorded audit and remediation: without --host the runs and the "
+        "fleet's compliance over them; with --host each matching host's timeline (the runs "
+        "in which its status or findings changed, with the evidence). The exit code "
+        "follows the latest result of each host in scope; an empty scope exits 2, a store "
+        "that cannot be read 4.",
+        **common,
+    )
+    _add_history_choice(history_command, reading=True)
+    history_command.add_argument(
+        "--host", metavar="PATTERN", help="hosts whose name matches (* and ? as wildcards)"
+    )
+    history_command.add_argument(
+        "--since", metavar="DATE", help="runs started on or after DATE (ISO 8601)"
+    )
+    history_command.add_argument("--change", metavar="ID", help="the runs of this change id")
+    history_command.add_argument("--json", action="store_true", help="machine-readable output")
+    history_command.add_argument(
+        "--purge-before",
+        metavar="DATE",
+        help="remove every run started before DATE, and what only those runs referenced",
+    )
+    history_command.add_argument(
+        "--erase-operator",
+        metavar="NAME",
+        help="replace a person's name in every run they ran by (erased)",
+    )
+    history_command.set_defaults(handler=cmd_history)
     return parser
 
 

@@ -317,6 +317,7 @@ def run_playbook(
     extra_args: list[str] | None = None,
     verbosity: int = 0,
     syslog: str | None = None,
+    environment: dict[str, str] | None = None,
 ) -> RunOutcome:
     try:
         import ansible_runner
@@ -358,6 +359,7 @@ def run_playbook(
                 "AVSHIFT_REPORT_DIR": str(report_dir),
                 "ANSIBLE_RETRY_FILES_ENABLED": "False",
                 "AVSHIFT_SYSLOG": syslog or "",
+                **(environment or {}),
                 # The venv's ansible-playbook, even when the venv is not activated.
                 "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
             },

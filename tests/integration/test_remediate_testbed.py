@@ -22,74 +22,15 @@ import uuid
 from pathlib import Path
 
 import pytest
+from testbed_hosts import PODMAN_ENV, in_host, installed, inventory_file
 
-ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-TESTBED_OUT = Path(os.environ.get("AVSHIFT_TESTBED_OUT", "/var/lib/avshift-testbed"))
-CONTAINERS_CONF = ROOT / "tests" / "testbed" / "containers.conf"
-IMAGE = "localhost/avshift-debian12"
 SECRET = f"Pa55-{uuid.uuid4().hex[:12]}"  # a password no other output could contain
-PODMAN_ENV = {**os.environ, "CONTAINERS_CONF": str(CONTAINERS_CONF)}
-
-
-def podman(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["podman", *args], capture_output=True, text=True, env=PODMAN_ENV, check=check
-    )
-
-
-def in_host(name: str, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
-    return podman("exec", name, *argv, check=check)
-
-
-def _require_testbed() -> None:
-    missing = podman("image", "exists", IMAGE, check=False).returncode != 0
-    if missing or not (TESTBED_OUT / "packages").is_dir():
-        pytest.fail(f"the test bed is not built: run tests/testbed/setup.sh as root ({IMAGE})")
-
-
-def start_host(name: str) -> None:
-    podman("rm", "-f", name, check=False)
-    podman(
-        "run",
-        "-d",
-        "--name",
-        name,
-        "--hostname",
-        name,
-        "--systemd=always",
-        "--pull=never",
-        "-v",
-        f"{TESTBED_OUT}:/srv/avshift-testbed:ro",
-        IMAGE,
-        "/sbin/init",
-    )
-    in_host(name, "systemctl", "is-system-running", "--wait", check=False)
-    in_host(
-        name,
-        "sh",
-        "-c",
-        "printf 'Types: deb\\nURIs: file:///srv/avshift-testbed/packages/apt\\nSuites: ./\\n"
-        "Trusted: yes\\n' > /etc/apt/sources.list.d/avshift-testbed.sources"
-        " && apt-get update -qq && apt-get install -y -qq kesl klnagent64 >/dev/null",
-    )
 
 
 @pytest.fixture
-def hosts(request):
-    _require_testbed()
-    names = []
-
-    def make(count: int) -> list[str]:
-        for _ in range(count):
-            name = f"avshift-remediate-{uuid.uuid4().hex[:6]}"
-            names.append(name)
-            start_host(name)
-        return list(names)
-
-    yield make
-    for name in names:
-        podman("rm", "-f", name, check=False)
+def hosts(testbed_hosts):
+    return lambda count: testbed_hosts(count, "avshift-remediate")
 
 
 def window() -> str:
@@ -101,16 +42,7 @@ def window() -> str:
 
 
 def inventory(tmp_path: Path, names: list[str]) -> Path:
-    path = tmp_path / "hosts.yml"
-    lines = [
-        "all:",
-        "  vars:",
-        "    ansible_connection: containers.podman.podman",
-        "    ansible_python_interpreter: /usr/bin/python3",
-        f"    avshift_install_clamav_signature_source: {TESTBED_OUT}/clamav",
-        "  hosts:",
-    ] + [f"    {name}:" for name in names]
-    path.write_text("\n".join(lines) + "\n")
+    path = inventory_file(tmp_path / "hosts.yml", names)
     secrets = tmp_path / "secrets.yml"
     secrets.write_text(
         "avshift_remediate_passwords:\n"
@@ -152,11 +84,6 @@ def remediate(
     )
     report_file = tmp_path / report / "report.json"
     return done, json.loads(report_file.read_text()) if report_file.exists() else None
-
-
-def installed(name: str, package: str) -> bool:
-    status = in_host(name, "dpkg-query", "-W", "-f", "${db:Status-Abbrev}", package, check=False)
-    return status.stdout.startswith("ii")
 
 
 def dpkg_status_hash(name: str) -> str:

@@ -188,6 +188,10 @@ def test_builder_introspection_yields_winrm_with_kerberos_and_its_system_package
     assert done.returncode == 0, done.stdout + done.stderr
     python = [line.split("#")[0].strip() for line in pip_out.read_text().splitlines()]
     assert f"pywinrm[kerberos,credssp]=={DEV_PINS['pywinrm']}" in python
+    # The history store's libraries, at the versions the tests run.
+    for package in ("SQLAlchemy", "alembic"):
+        assert f"{package}=={DEV_PINS[package]}" in python
+    assert f"psycopg[binary]=={DEV_PINS['psycopg[binary]']}" in python
     system = [line.split("#")[0].strip() for line in bindep_out.read_text().splitlines()]
     for package in (
         "krb5-libs [platform:rpm]",
