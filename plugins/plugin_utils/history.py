@@ -94,8 +94,9 @@ if sa is not None:
         sa.Column("message", sa.Text),
         sa.Column("findings", sa.Text, nullable=False),
     )
-    # Per inventory and host: when it was first recorded and last audited (read), kept
-    # up to date as runs are recorded, so that a report's stale hosts are one lookup.
+    # Per inventory and host: when it was first recorded and last audited (read), and its
+    # latest result, kept up to date as runs are recorded: a report's stale hosts and a
+    # fleet's latest statuses are one lookup.
     SIGHTINGS = sa.Table(
         "host_sightings",
         METADATA,
@@ -103,6 +104,10 @@ if sa is not None:
         sa.Column("host_pk", sa.Integer, sa.ForeignKey("hosts.pk"), primary_key=True),
         sa.Column("first_recorded", sa.String(40)),
         sa.Column("last_audited", sa.String(40)),
+        # The host's latest result in the inventory's runs: `avshift history` reads a
+        # fleet's latest statuses here, not from a year of results.
+        sa.Column("last_started", sa.String(40)),
+        sa.Column("last_outcome_pk", sa.Integer, sa.ForeignKey("outcomes.pk")),
         sqlite_with_rowid=False,
     )
     RESULTS = sa.Table(
@@ -323,44 +328,52 @@ class Store:
                     for host, digest in rows
                 ],
             )
-            self._sighted(connection, run.get("inventory"), run.get("started"), report, hosts)
+            self._sighted(
+                connection,
+                run.get("inventory"),
+                run.get("started"),
+                report,
+                hosts,
+                {host["host"]: outcome_keys[digest] for host, digest in rows},
+            )
             return run_pk
 
     @staticmethod
-    def _sighted(connection, inventory, started, report, hosts) -> None:
-        """Bring the inventory's host sightings up to this run (recorded in any order)."""
+    def _sighted(connection, inventory, started, report, hosts, outcomes) -> None:
+        """Bring the inventory's host sightings up to this run (recorded in any order:
+        a run older than a host's latest changes only its first and last audit)."""
         if started is None:
             return
         inventory = inventory or ""
         audited = {
             host["host"] for host in report["hosts"] if host["status"] in contract.AUDITED_STATUSES
         }
+        columns = ("first_recorded", "last_audited", "last_started", "last_outcome_pk")
         known = {}
         for chunk in _chunks(sorted(hosts.values())):
             rows = connection.execute(
-                sa.select(
-                    SIGHTINGS.c.host_pk, SIGHTINGS.c.first_recorded, SIGHTINGS.c.last_audited
-                ).where(SIGHTINGS.c.inventory == inventory, SIGHTINGS.c.host_pk.in_(chunk))
+                sa.select(SIGHTINGS.c.host_pk, *(SIGHTINGS.c[c] for c in columns)).where(
+                    SIGHTINGS.c.inventory == inventory, SIGHTINGS.c.host_pk.in_(chunk)
+                )
             )
-            known.update({pk: (first, last) for pk, first, last in rows})
+            known.update({row[0]: tuple(row[1:]) for row in rows})
         new, changed = [], []
         for name, pk in hosts.items():
-            last = started if name in audited else None
+            now = (started, started if name in audited else None, started, outcomes[name])
             if pk not in known:
                 new.append(
-                    {
-                        "inventory": inventory,
-                        "host_pk": pk,
-                        "first_recorded": started,
-                        "last_audited": last,
-                    }
+                    {"inventory": inventory, "host_pk": pk, **dict(zip(columns, now, strict=True))}
                 )
                 continue
-            first, was = known[pk]
-            first_now = min(first, started) if first else started
-            last_now = max(filter(None, (was, last)), default=None)
-            if (first_now, last_now) != (first, was):
-                changed.append({"key": pk, "first": first_now, "last": last_now})
+            was = known[pk]
+            first = min(was[0], started) if was[0] else started
+            last_audited = max(filter(None, (was[1], now[1])), default=None)
+            latest = now[2:] if not was[2] or started >= was[2] else was[2:]
+            kept = (first, last_audited, *latest)
+            if kept != was:
+                changed.append(
+                    {"key": pk, **{f"new_{c}": v for c, v in zip(columns, kept, strict=True)}}
+                )
         if new:
             connection.execute(SIGHTINGS.insert(), new)
         if changed:
@@ -370,7 +383,7 @@ class Store:
                     SIGHTINGS.c.inventory == inventory,
                     SIGHTINGS.c.host_pk == sa.bindparam("key"),
                 )
-                .values(first_recorded=sa.bindparam("first"), last_audited=sa.bindparam("last")),
+                .values({c: sa.bindparam(f"new_{c}") for c in columns}),
                 changed,
             )
 
@@ -471,45 +484,108 @@ class Store:
         with self.engine.connect() as connection:
             return list(reversed(connection.execute(query).mappings().all()))
 
-    @_store_errors
-    def timeline(
-        self, host_pattern: str = "*", since: str | None = None, change_id: str | None = None
-    ) -> dict[str, list[dict]]:
-        """Per host matching the pattern: every run's result, oldest first."""
-        query = (
-            sa.select(
-                HOSTS.c.name,
-                RUNS.c.run_id,
-                RUNS.c.kind,
-                RUNS.c.started,
-                RUNS.c.change_id,
-                OUTCOMES.c.status,
-                OUTCOMES.c.message,
-                OUTCOMES.c.findings,
-            )
-            .select_from(RESULTS.join(HOSTS).join(RUNS).join(OUTCOMES))
-            .where(HOSTS.c.name.like(_like(host_pattern), escape="\\"))
-            .order_by(HOSTS.c.name, RUNS.c.pk)
-        )
+    def _hosts_matching(self, connection, host_pattern: str) -> dict[int, str]:
+        # Host names compare without case on both stores, as DNS names do.
+        query = sa.select(HOSTS.c.pk, HOSTS.c.name)
+        if host_pattern != "*":
+            query = query.where(HOSTS.c.name.ilike(_like(host_pattern), escape="\\"))
+        return dict(connection.execute(query).all())
+
+    @staticmethod
+    def _in_scope(query, since: str | None, change_id: str | None):
         if since:
             query = query.where(RUNS.c.started >= since)
         if change_id:
             query = query.where(RUNS.c.change_id == change_id)
+        return query
+
+    @_store_errors
+    def timeline(
+        self, host_pattern: str = "*", since: str | None = None, change_id: str | None = None
+    ) -> dict[str, list[dict]]:
+        """Per host matching the pattern (* and ? as wildcards): every run's result in
+        scope, oldest first. The hosts are looked up first, then their results through
+        the results_by_host index: one host's year is a few hundred rows, not a scan."""
         found: dict[str, list[dict]] = {}
         with self.engine.connect() as connection:
-            for row in connection.execute(query):
-                found.setdefault(row.name, []).append(
-                    {
-                        "run_id": row.run_id,
-                        "kind": row.kind,
-                        "started": row.started,
-                        "change_id": row.change_id,
-                        "status": row.status,
-                        "message": row.message,
-                        **json.loads(row.findings),
-                    }
+            hosts = self._hosts_matching(connection, host_pattern)
+            for chunk in _chunks(sorted(hosts)):
+                query = self._in_scope(
+                    sa.select(
+                        RESULTS.c.host_pk,
+                        RUNS.c.run_id,
+                        RUNS.c.kind,
+                        RUNS.c.started,
+                        RUNS.c.change_id,
+                        OUTCOMES.c.status,
+                        OUTCOMES.c.message,
+                        OUTCOMES.c.findings,
+                    )
+                    .select_from(RESULTS.join(RUNS).join(OUTCOMES))
+                    .where(RESULTS.c.host_pk.in_(chunk))
+                    .order_by(RESULTS.c.host_pk, RUNS.c.started, RUNS.c.pk),
+                    since,
+                    change_id,
                 )
-        return found
+                for row in connection.execute(query):
+                    found.setdefault(hosts[row.host_pk], []).append(
+                        {
+                            "run_id": row.run_id,
+                            "kind": row.kind,
+                            "started": row.started,
+                            "change_id": row.change_id,
+                            "status": row.status,
+                            "message": row.message,
+                            **json.loads(row.findings),
+                        }
+                    )
+        return dict(sorted(found.items()))
+
+    @_store_errors
+    def latest(
+        self, host_pattern: str = "*", since: str | None = None, change_id: str | None = None
+    ) -> dict[str, str]:
+        """Per host matching the pattern: its status in its latest run in scope (started
+        since `since`, of change `change_id`)."""
+        with self.engine.connect() as connection:
+            hosts = self._hosts_matching(connection, host_pattern)
+            if change_id:
+                return self._latest_of_change(connection, hosts, since, change_id)
+            # A host's latest run since a date is its latest run, if that is since then.
+            query = sa.select(
+                SIGHTINGS.c.host_pk, SIGHTINGS.c.last_started, OUTCOMES.c.status
+            ).select_from(SIGHTINGS.join(OUTCOMES))
+            if since:
+                query = query.where(SIGHTINGS.c.last_started >= since)
+            newest: dict[int, tuple[str, str]] = {}
+            for pk, started, status in connection.execute(query):
+                if pk in hosts and (pk not in newest or started > newest[pk][0]):
+                    newest[pk] = (started, status)
+        return dict(sorted((hosts[pk], status) for pk, (_, status) in newest.items()))
+
+    def _latest_of_change(self, connection, hosts, since, change_id) -> dict[str, str]:
+        ranked = self._in_scope(
+            sa.select(
+                RESULTS.c.host_pk,
+                RESULTS.c.outcome_pk,
+                sa.func.row_number()
+                .over(
+                    partition_by=RESULTS.c.host_pk,
+                    order_by=(RUNS.c.started.desc(), RUNS.c.pk.desc()),
+                )
+                .label("newest"),
+            ).select_from(RESULTS.join(RUNS)),
+            since,
+            change_id,
+        ).subquery()
+        query = (
+            sa.select(ranked.c.host_pk, OUTCOMES.c.status)
+            .select_from(ranked.join(OUTCOMES, OUTCOMES.c.pk == ranked.c.outcome_pk))
+            .where(ranked.c.newest == 1)
+        )
+        return dict(
+            sorted((hosts[pk], status) for pk, status in connection.execute(query) if pk in hosts)
+        )
 
     @_store_errors
     def trend(
@@ -543,14 +619,28 @@ class Store:
             old = sa.select(RUNS.c.pk).where(RUNS.c.started < date)
             connection.execute(RESULTS.delete().where(RESULTS.c.run_pk.in_(old)))
             removed = connection.execute(RUNS.delete().where(RUNS.c.started < date)).rowcount
-            connection.execute(
-                OUTCOMES.delete().where(~OUTCOMES.c.pk.in_(sa.select(RESULTS.c.outcome_pk)))
+            # A host's sighting in an inventory goes with the last of its results there
+            # (its latest result is then gone too); what it says of earlier audits stays.
+            remaining = (
+                sa.select(RESULTS.c.host_pk)
+                .select_from(RESULTS.join(RUNS))
+                .where(
+                    RESULTS.c.host_pk == SIGHTINGS.c.host_pk,
+                    sa.func.coalesce(RUNS.c.inventory, "") == SIGHTINGS.c.inventory,
+                )
             )
-            gone = ~HOSTS.c.pk.in_(sa.select(RESULTS.c.host_pk))
+            connection.execute(SIGHTINGS.delete().where(~remaining.exists()))
             connection.execute(
-                SIGHTINGS.delete().where(SIGHTINGS.c.host_pk.in_(sa.select(HOSTS.c.pk).where(gone)))
+                OUTCOMES.delete().where(
+                    ~OUTCOMES.c.pk.in_(sa.select(RESULTS.c.outcome_pk)),
+                    ~OUTCOMES.c.pk.in_(
+                        sa.select(SIGHTINGS.c.last_outcome_pk).where(
+                            SIGHTINGS.c.last_outcome_pk.is_not(None)
+                        )
+                    ),
+                )
             )
-            connection.execute(HOSTS.delete().where(gone))
+            connection.execute(HOSTS.delete().where(~HOSTS.c.pk.in_(sa.select(RESULTS.c.host_pk))))
         if self.sqlite:
             # Outside any transaction (the driver's own connection, which begins none
             # itself): what was removed is given back to the file system.

@@ -61,30 +61,28 @@ def cmd_history(args: argparse.Namespace) -> int:
                 f"{contract.plural(erased, 'run')}"
             )
             return contract.Exit.OK
-        timelines = store.timeline(args.host or "*", since=since, change_id=args.change)
+        latest = store.latest(args.host or "*", since=since, change_id=args.change)
+        # A host's timeline is read for the hosts asked for, never for a whole fleet's year.
+        timelines = store.timeline(args.host, since, args.change) if args.host else {}
         runs = store.runs(since=since, change_id=args.change)
         trend = store.trend()
     except history.HistoryError as exc:
         raise ToolError(f"history: {exc}") from None
-    if not timelines:
+    if not latest:
         raise UsageError(f"no recorded host in {store.location} matches {_scope(args)}")
-    latest = {host: entries[-1] for host, entries in timelines.items()}
-    code = contract.exit_for_statuses(entry["status"] for entry in latest.values())
+    code = contract.exit_for_statuses(latest.values())
     if args.json:
-        json.dump(
-            {
-                "store": store.location,
-                "scope": {"host": args.host, "since": since, "change_id": args.change},
-                "runs": [_run(run) for run in runs],
-                "hosts": {host: changes(entries) for host, entries in timelines.items()},
-                "latest": {host: entry["status"] for host, entry in latest.items()},
-                "trend": trend,
-                "exit_code": int(code),
-            },
-            sys.stdout,
-            indent=2,
-            ensure_ascii=False,
-        )
+        shown = {
+            "store": store.location,
+            "scope": {"host": args.host, "since": since, "change_id": args.change},
+            "runs": [_run(run) for run in runs],
+            "latest": latest,
+            "trend": trend,
+            "exit_code": int(code),
+        }
+        if args.host:
+            shown["hosts"] = {host: changes(entries) for host, entries in timelines.items()}
+        json.dump(shown, sys.stdout, indent=2, ensure_ascii=False)
         print()
         return code
     if args.host:
@@ -173,10 +171,10 @@ def print_trend(trend: list[dict]) -> None:
         print(f"  {point['started']}  {compliant:>6}/{total:<6} compliant ({share:5.1f} %)")
 
 
-def _latest_line(latest: dict[str, dict]) -> str:
+def _latest_line(latest: dict[str, str]) -> str:
     counts: dict[str, int] = {}
-    for entry in latest.values():
-        counts[entry["status"]] = counts.get(entry["status"], 0) + 1
+    for status in latest.values():
+        counts[status] = counts.get(status, 0) + 1
     shown = ", ".join(
         f"{counts[status]} {status}" for status in contract.STATUS_IDS if status in counts
     )

@@ -126,7 +126,11 @@ def test_history_json_is_the_same_facts_for_programs(two_days, location):
         "web-01": "non-compliant",
         "web-02": "compliant",
     }
-    assert [entry["status"] for entry in shown["hosts"]["web-01"]] == ["compliant", "non-compliant"]
+    assert "hosts" not in shown  # timelines are for --host
+    one = json.loads(avshift("history", "--history", location, "--host", "WEB-01", "--json").stdout)
+    # Host names match without case, as DNS names do.
+    assert [entry["status"] for entry in one["hosts"]["web-01"]] == ["compliant", "non-compliant"]
+    assert one["latest"] == {"web-01": "non-compliant"}
     assert shown["exit_code"] == Exit.NON_COMPLIANT
     assert "PGPASSWORD" not in done.stdout and "password" not in shown["store"]
 
@@ -185,7 +189,7 @@ def test_purge_and_erasure_on_request(two_days, location):
     assert "removed 1 run before 2026-12-01T00:00:00+00:00" in done.stdout
     shown = json.loads(avshift("history", "--history", location, "--json").stdout)
     assert [run["run_id"] for run in shown["runs"]] == ["tuesday"]
-    assert "db-01" not in shown["hosts"]
+    assert "db-01" not in shown["latest"]
 
     erased = avshift("history", "--history", location, "--erase-operator", "jdoe")
     assert erased.returncode == Exit.OK, erased.stderr

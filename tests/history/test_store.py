@@ -220,6 +220,7 @@ def test_a_store_of_the_first_schema_is_migrated_with_its_runs_kept(location):
         "web-01": (MONDAY, MONDAY),
         "db-01": (None, MONDAY),
     }
+    assert store.latest() == {"db-01": "unreachable", "web-01": "compliant"}
     store.record(report([host("web-01")], TUESDAY), "new-run", "/reports/new")
     assert [run["run_id"] for run in store.runs()] == ["old-run", "new-run"]
     assert store.last_audited("inventories/production")["web-01"] == (TUESDAY, MONDAY)
@@ -246,6 +247,8 @@ def test_purging_removes_old_runs_and_what_only_they_referenced(store):
     assert [run["run_id"] for run in store.runs()] == ["tuesday"]
     assert _count(store, "hosts") == 1  # gone-01 only appeared on Monday
     assert _count(store, "outcomes") == 1
+    assert store.latest() == {"web-01": "unreachable"}
+    assert list(store.last_audited("inventories/production")) == ["web-01"]
 
 
 def test_an_operator_is_erased_from_every_run_they_ran(store):
@@ -346,3 +349,17 @@ def test_the_migrations_build_exactly_the_schema_the_code_reads(location):
     with store.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), history.METADATA)
     assert differences == []
+
+
+def test_the_latest_result_of_each_host_is_its_newest_run_in_scope(store):
+    store.record(report([host("web-01"), host("db-01")], TUESDAY), "tuesday")
+    # Recorded later, but run before (a killed run's record rendered afterwards).
+    store.record(report([host("web-01", "non-compliant", disallowed=[KESL])], MONDAY), "monday")
+    store.record(
+        report([host("db-01", "unreachable")], WEDNESDAY, change_id="CHG0012345"), "change"
+    )
+    assert store.latest() == {"db-01": "unreachable", "web-01": "compliant"}
+    assert store.latest("WEB-*") == {"web-01": "compliant"}
+    assert store.latest(change_id="CHG0012345") == {"db-01": "unreachable"}
+    assert store.latest(since=WEDNESDAY) == {"db-01": "unreachable"}
+    assert store.latest("nothing-*") == {}

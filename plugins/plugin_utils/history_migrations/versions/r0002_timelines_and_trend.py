@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What avshift history and each report's drift read without a scan of every result: a
 host's timeline (an index), the fleet trend (hosts per status kept with each run), each
-inventory's host sightings (first recorded, last audited), and how each run ended and
+inventory's host sightings (first recorded, last audited, latest result), and how each run ended and
 where its record is. Runs recorded under 0001 are filled in from their results."""
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ def upgrade():
         sa.Column("host_pk", sa.Integer, sa.ForeignKey("hosts.pk"), primary_key=True),
         sa.Column("first_recorded", sa.String(40)),
         sa.Column("last_audited", sa.String(40)),
+        sa.Column("last_started", sa.String(40)),
+        sa.Column("last_outcome_pk", sa.Integer, sa.ForeignKey("outcomes.pk")),
         sqlite_with_rowid=False,
     )
     _fill_in(op.get_bind())
@@ -57,6 +59,10 @@ def _fill_in(connection):
             sa.text("UPDATE runs SET counts = :counts WHERE pk = :pk"),
             {"counts": json.dumps(by_status, sort_keys=True), "pk": run_pk},
         )
+    _fill_in_sightings(connection)
+
+
+def _fill_in_sightings(connection):
     connection.execute(
         sa.text(
             "INSERT INTO host_sightings (inventory, host_pk, first_recorded, last_audited) "
@@ -69,6 +75,28 @@ def _fill_in(connection):
         ).bindparams(sa.bindparam("audited", expanding=True)),
         {"audited": list(_AUDITED)},
     )
+    # Each host's latest result per inventory: the last of its results in run order.
+    latest = {}
+    rows = connection.execute(
+        sa.text(
+            "SELECT coalesce(runs.inventory, ''), results.host_pk, runs.started, "
+            "results.outcome_pk FROM results JOIN runs ON runs.pk = results.run_pk "
+            "WHERE runs.started IS NOT NULL ORDER BY runs.started, runs.pk"
+        )
+    )
+    for inventory, host_pk, started, outcome_pk in rows:
+        latest[(inventory, host_pk)] = (started, outcome_pk)
+    if latest:
+        connection.execute(
+            sa.text(
+                "UPDATE host_sightings SET last_started = :started, last_outcome_pk = :outcome "
+                "WHERE inventory = :inventory AND host_pk = :host"
+            ),
+            [
+                {"inventory": inventory, "host": host, "started": started, "outcome": outcome}
+                for (inventory, host), (started, outcome) in latest.items()
+            ],
+        )
 
 
 def downgrade():
