@@ -8,6 +8,7 @@ with the command that builds them.
 
 from __future__ import annotations
 
+import datetime
 import os
 import subprocess
 import uuid
@@ -82,6 +83,13 @@ def install(name: str, *packages: str) -> None:
 def installed(name: str, package: str) -> bool:
     status = in_host(name, "dpkg-query", "-W", "-f", "${db:Status-Abbrev}", package, check=False)
     return status.stdout.startswith("ii")
+
+
+def window() -> str:
+    """A change window open now, for two hours."""
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(hours=2)
+    return f"{start.isoformat()}/{end.isoformat()}"
 
 
 def inventory_file(path: Path, names: list[str]) -> Path:

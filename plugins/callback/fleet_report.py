@@ -32,6 +32,18 @@ options:
     ini:
       - section: avshift
         key: report_dir
+  report_mode:
+    description:
+      - The permissions (octal) of a report directory the callback creates; its files
+        take the same without the execute bits. The default, C(0700), keeps the reports,
+        which name every host and what runs on it, to the user who ran the playbook;
+        C(0750) shares them with the group. A mode others could write is refused.
+    type: str
+    env:
+      - name: AVSHIFT_REPORT_MODE
+    ini:
+      - section: avshift
+        key: report_mode
   history:
     description:
       - The history store every run is recorded in, and whose last run of the same
@@ -86,6 +98,7 @@ import logging
 import logging.handlers
 import os
 import socket
+import stat
 import uuid
 
 from ansible import context
@@ -170,9 +183,16 @@ class CallbackModule(CallbackBase):
         try:
             if os.path.exists(os.path.join(directory, JOURNAL_NAME)):
                 record.keep_aside(directory)
-            os.makedirs(directory, mode=0o700, exist_ok=True)
+            if not os.path.isdir(directory):
+                os.makedirs(os.path.dirname(directory) or ".", exist_ok=True)
+                os.mkdir(directory)
+                # Exactly this mode, whatever the umask: the reports name every host.
+                os.chmod(directory, self._report_mode())
             self._journal = JournalWriter(
-                os.path.join(directory, JOURNAL_NAME), self._run_id, mirror=self._syslog()
+                os.path.join(directory, JOURNAL_NAME),
+                self._run_id,
+                mode=contract.file_mode(stat.S_IMODE(os.stat(directory).st_mode)),
+                mirror=self._syslog(),
             )
         except OSError as exc:
             self._journal_broken(directory, exc)
@@ -181,6 +201,19 @@ class CallbackModule(CallbackBase):
         os.environ[contract.RUN_ENVIRONMENT["report_dir"]] = directory
         # Ended or interrupted, the journal says so, and the reports are written.
         atexit.register(self._at_exit)
+
+    def _report_mode(self):
+        text = str(self.get_option("report_mode") or "").strip()
+        if not text:
+            return contract.REPORT_DIR_MODE
+        try:
+            return contract.parse_mode(text)
+        except ValueError:
+            self._display.warning(
+                f"avshift: report_mode {text!r} is not an octal mode with the owner's rwx "
+                f"that others cannot write; using {contract.REPORT_DIR_MODE:o}"
+            )
+            return contract.REPORT_DIR_MODE
 
     def _syslog(self):
         """A sender of journal lines to syslog, or None when the option is off."""

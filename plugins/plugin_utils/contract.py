@@ -126,6 +126,26 @@ REPORT_SCHEMA = 1
 REPORT_DIR_PARENT = "reports"
 
 
+# A report directory avshift creates is the owner's alone: the reports name every host
+# and what runs on it (--report-mode, AVSHIFT_REPORT_MODE, [avshift] report_mode for
+# teams that share them). Its files take its permissions without the execute bits.
+REPORT_DIR_MODE = 0o700
+
+
+def file_mode(directory_mode: int) -> int:
+    """The mode of the files avshift writes into a directory of this mode."""
+    return directory_mode & 0o666
+
+
+def parse_mode(text: str) -> int:
+    """A report directory mode as given (octal, e.g. 0750); ValueError when it is not
+    one for evidence: the owner's rwx, and nobody else may write."""
+    mode = int(text, 8)
+    if not 0 <= mode <= 0o777 or mode & 0o700 != 0o700 or mode & 0o002:
+        raise ValueError(text)
+    return mode
+
+
 def default_report_dir(kind: str, now: datetime.datetime | None = None) -> str:
     moment = now or datetime.datetime.now(datetime.timezone.utc)
     stamp = moment.astimezone(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")

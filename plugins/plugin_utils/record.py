@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import uuid
 from dataclasses import dataclass, field
@@ -224,6 +225,8 @@ def sign(directory: str | os.PathLike, key: str | os.PathLike) -> Path:
     )
     if done.returncode != 0 or not signature.is_file():
         raise SigningError(f"ssh-keygen -Y sign with {key}: {' '.join(done.stderr.split())}")
+    # As every file of the directory: its permissions without the execute bits.
+    os.chmod(signature, contract.file_mode(stat.S_IMODE(os.stat(directory).st_mode)))
     return signature
 
 

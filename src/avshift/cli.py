@@ -24,6 +24,7 @@ try:
         UsageError,
         collection_root,
         count_hosts,
+        inline_extra_vars,
         prepare_report_dir,
         run_playbook,
     )
@@ -112,22 +113,36 @@ def _inventory_source(inventory: str | None) -> str:
     return inventory  # a host list such as "web-01,web-02,"
 
 
-def _passthrough(args: argparse.Namespace) -> list[str]:
-    """-e and --vault-password-file for ansible-playbook, with paths made absolute."""
-    passed = []
+def _passthrough(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """(-e values, other ansible-playbook options): files made absolute, inline values
+    checked (ansible-runner writes them to a private file, never a command line), and a
+    warning for each secret given inline, which the shell's history and the process list
+    of this command have already seen."""
+    extra_vars = []
     for value in args.extra_vars or ():
+        if not value:
+            continue
         if value.startswith("@"):
             path = Path(value[1:])
             if not path.is_file():
                 raise UsageError(f"extra vars file {value[1:]}: no such file")
             value = f"@{path.resolve()}"
-        passed += ["-e", value]
+        else:
+            secret = sorted(set(inline_extra_vars(value)) & set(contract.secret_variables()))
+            for name in secret:
+                print(
+                    f"avshift: warning: {name} given inline on the command line: pass "
+                    "secrets with -e @file, ideally vault-encrypted (ansible-vault)",
+                    file=sys.stderr,
+                )
+        extra_vars.append(value)
+    options = []
     if args.vault_password_file:
         path = Path(args.vault_password_file)
         if not path.is_file():
             raise UsageError(f"vault password file {path}: no such file")
-        passed += ["--vault-password-file", str(path.resolve())]
-    return passed
+        options += ["--vault-password-file", str(path.resolve())]
+    return extra_vars, options
 
 
 def _no_report(kind: str, outcome) -> int:
@@ -198,12 +213,19 @@ def _run_fleet(
     """Check the policy, inventory and pass-through options before any host is touched,
     run the playbook, print the summary and return the exit code."""
     _, errors, policy_module = _engine()
+    if args.report_mode is None:
+        try:
+            args.report_mode = _report_mode(
+                os.environ.get("AVSHIFT_REPORT_MODE") or oct(contract.REPORT_DIR_MODE)
+            )
+        except argparse.ArgumentTypeError as exc:
+            _fail(f"AVSHIFT_REPORT_MODE: {exc}")
     try:
         if args.policy:
             policy_module.load_policy(args.policy)
             extravars[policy_var] = str(Path(args.policy).resolve())
         inventory = _inventory_source(args.inventory)
-        extra_args = _passthrough(args)
+        extra_vars, extra_args = _passthrough(args)
         total = count_hosts(inventory, args.limit)
     except errors.InputError as exc:
         _fail(str(exc))
@@ -219,6 +241,7 @@ def _run_fleet(
             or contract.default_report_dir(kind)
         ),
         force_new=args.force_new,
+        mode=args.report_mode,
     )
     started = time.monotonic()
     outcome = run_playbook(
@@ -230,10 +253,11 @@ def _run_fleet(
         forks=args.forks,
         check=check,
         progress=Progress(total),
+        extra_vars=extra_vars,
         extra_args=extra_args,
         verbosity=args.verbose,
         syslog=args.syslog,
-        environment=_history_environment(args),
+        environment=_callback_environment(args),
     )
     interrupted = {signal.SIGINT: contract.Exit.SIGINT, signal.SIGTERM: contract.Exit.SIGTERM}
     if outcome.report is None:
@@ -382,6 +406,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _report_mode(text: str) -> int:
+    try:
+        return contract.parse_mode(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an octal mode with the owner's rwx that others cannot write (0700, "
+            f"0750), got {text!r}"
+        ) from None
+
+
 def _add_passthrough(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-e",
@@ -408,6 +442,14 @@ def _add_fleet_options(parser: argparse.ArgumentParser, kind: str) -> None:
         metavar="DIR",
         help=f"default: $AVSHIFT_REPORT_DIR, else reports/{kind}-<UTC time>; relative to "
         "the current directory",
+    )
+    parser.add_argument(
+        "--report-mode",
+        type=_report_mode,
+        metavar="MODE",
+        help="permissions of a report directory it creates, e.g. 0750 to share it with the "
+        "group (default: $AVSHIFT_REPORT_MODE, else 0700); its files take the same without "
+        "execute bits",
     )
     parser.add_argument(
         "--force-new",
@@ -453,9 +495,9 @@ def _add_history_choice(parser: argparse.ArgumentParser, reading: bool = False) 
         )
 
 
-def _history_environment(args: argparse.Namespace) -> dict[str, str]:
-    """What the fleet_report callback reads the CLI's history choices from."""
-    environment = {}
+def _callback_environment(args: argparse.Namespace) -> dict[str, str]:
+    """What the fleet_report callback reads the CLI's choices from."""
+    environment = {"AVSHIFT_REPORT_MODE": oct(args.report_mode)}
     if args.history:
         environment["AVSHIFT_HISTORY"] = args.history
     if args.stale_days:

@@ -14,13 +14,16 @@ import os
 import secrets
 import shlex
 import signal
+import stat
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ansible_collections.avshift.remediation.plugins.plugin_utils import record
+import yaml
+
+from ansible_collections.avshift.remediation.plugins.plugin_utils import contract, record
 from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import (
     JOURNAL_WRITE_ERROR,
     REPORT_WRITE_ERROR,
@@ -41,11 +44,59 @@ class UsageError(Exception):
     """Bad input found before anything ran: exit 2."""
 
 
+def inline_extra_vars(text: str) -> dict:
+    """The variables of an inline -e value, read as ansible-playbook reads them
+    (ansible's utils/vars.py, load_extra_vars): YAML or JSON when it starts with { or [,
+    key=value pairs otherwise. Errors never repeat the value: it may be a secret."""
+    from ansible.parsing.splitter import parse_kv
+
+    if text[:1] in ("{", "["):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (column {mark.column + 1})" if mark is not None else ""
+            raise UsageError(f"an inline -e value is not valid YAML or JSON{where}") from None
+    elif text[:1] in ("/", "."):
+        raise UsageError("an inline -e value looks like a file: give it as -e @FILE")
+    else:
+        try:
+            data = parse_kv(text)
+        except Exception:  # ansible's AnsibleParserError: unbalanced quotes and the like
+            raise UsageError("an inline -e value is not valid key=value pairs") from None
+        if "_raw_params" in data:
+            raise UsageError(
+                "an inline -e value holds a word that is not key=value: give key=value "
+                "pairs, YAML or JSON, or @FILE"
+            )
+    if not isinstance(data, dict):
+        raise UsageError("an inline -e value must be a mapping of variable names to values")
+    return data
+
+
+def _extra_var_files(extra_vars: list[str], private: Path) -> list[str]:
+    """ansible-playbook's -e arguments: files as they are, and each inline value written
+    to a file of the run's private directory (0700, removed after the run), in the order
+    given, so that no value is on a command line (the process list, runner's artifacts)."""
+    arguments = []
+    for number, value in enumerate(extra_vars):
+        if not value.startswith("@"):
+            path = private / f"extravars-{number}.json"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as stream:
+                json.dump(inline_extra_vars(value), stream, ensure_ascii=False, default=str)
+            value = f"@{path}"
+        arguments += ["-e", value]
+    return arguments
+
+
 class ToolError(Exception):
     """avshift itself cannot do its job (exit 4): the message says what and what to do."""
 
 
-def prepare_report_dir(path: Path, force_new: bool = False) -> tuple[Path, int]:
+def prepare_report_dir(
+    path: Path, force_new: bool = False, mode: int = contract.REPORT_DIR_MODE
+) -> tuple[Path, int]:
     """The report directory, absolute, created, proven writable and locked for this run
     before any host: (path, the descriptor that holds its lock while the run lasts).
 
@@ -66,7 +117,11 @@ def prepare_report_dir(path: Path, force_new: bool = False) -> tuple[Path, int]:
         kept = record.keep_aside(path)
         print(f"avshift: the run that was in {path} is kept in {kept}", file=sys.stderr)
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        if not path.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.mkdir()
+            # Exactly the mode chosen, whatever the umask: the reports name every host.
+            os.chmod(path, mode)
     except OSError as exc:
         raise ToolError(
             f"report directory {path}: cannot create it: {exc.strerror or exc}; {hint}"
@@ -314,6 +369,7 @@ def run_playbook(
     forks: int | None = None,
     check: bool = False,
     progress: Progress | None = None,
+    extra_vars: list[str] | None = None,
     extra_args: list[str] | None = None,
     verbosity: int = 0,
     syslog: str | None = None,
@@ -329,7 +385,6 @@ def run_playbook(
 
     root = collection_root()
     bindir = Path(sys.executable).parent
-    cmdline = (["--check"] if check else []) + list(extra_args or [])
     progress = progress or Progress(total=0, stream=open(os.devnull, "w"))  # noqa: SIM115
     progress.tail = JournalTail(journal_path(report_dir))
 
@@ -345,9 +400,15 @@ def run_playbook(
         _writing(report_dir),
         _Signals() as signals,
     ):
+        cmdline = ["--check"] if check else []
+        cmdline += _extra_var_files(list(extra_vars or ()), Path(private))
+        cmdline += list(extra_args or ())
+        # Runner's artifacts hold the whole environment (its command file) and every
+        # event: they stay in the private directory; keep_artifacts copies what is safe.
+        private_artifacts = Path(private) / "artifacts"
         runner = ansible_runner.run(
             private_data_dir=private,
-            artifact_dir=str(report_dir / "artifacts"),
+            artifact_dir=str(private_artifacts),
             playbook=str(root / "playbooks" / playbook),
             inventory=inventory,
             limit=limit,
@@ -370,6 +431,9 @@ def run_playbook(
             quiet=True,
             suppress_env_files=True,
         )
+        keep_artifacts(private_artifacts, report_dir / "artifacts")
+        # Read while its file still exists: the private directory goes with this block.
+        stdout = runner.stdout.read() if runner.stdout else ""
     progress.catch_up()
     outcome = RunOutcome(
         rc=runner.rc,
@@ -378,7 +442,6 @@ def run_playbook(
         report=None,
         signal=signals.received,
     )
-    stdout = runner.stdout.read() if runner.stdout else ""
     lines = [line.strip() for line in stdout.splitlines()]
     outcome.write_error = next(
         (line for line in lines if REPORT_WRITE_ERROR in line or JOURNAL_WRITE_ERROR in line),
@@ -394,6 +457,48 @@ def run_playbook(
             runner.rc == 1 and bool(outcome.errors) and not progress.started_hosts
         )
     return outcome
+
+
+# What of ansible-runner's artifacts the report directory keeps: ansible-playbook's
+# output (what -v adds, for troubleshooting), how it ended, and its command line. Not
+# the environment, the job events or anything else runner writes.
+KEPT_ARTIFACTS = ("stdout", "status", "rc")
+
+
+def keep_artifacts(source: Path, target: Path) -> None:
+    """Copy the safe part of each of runner's artifact directories into target, with
+    the report directory's own permissions."""
+    directory_mode = stat.S_IMODE(os.stat(target.parent).st_mode)
+    file_mode = contract.file_mode(directory_mode)
+    for run in sorted(path for path in source.iterdir() if path.is_dir()):
+        kept = target / run.name
+        kept.mkdir(parents=True, exist_ok=True)
+        os.chmod(target, directory_mode)
+        os.chmod(kept, directory_mode)
+        for name in KEPT_ARTIFACTS:
+            if (run / name).is_file():
+                _copy(run / name, kept / name, file_mode)
+        command = run / "command"
+        if command.is_file():
+            with contextlib.suppress(ValueError, OSError):
+                data = json.loads(command.read_text(encoding="utf-8"))
+                _write(
+                    kept / "command",
+                    json.dumps({"command": data.get("command"), "cwd": data.get("cwd")}, indent=2)
+                    + "\n",
+                    file_mode,
+                )
+
+
+def _copy(source: Path, target: Path, mode: int) -> None:
+    _write(target, source.read_bytes(), mode)
+
+
+def _write(target: Path, data: bytes | str, mode: int) -> None:
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    os.fchmod(fd, mode)
+    with os.fdopen(fd, "wb") as stream:
+        stream.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def _report_of_the_run(report_dir: Path, outcome: RunOutcome) -> dict | None:

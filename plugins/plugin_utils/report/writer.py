@@ -9,9 +9,11 @@ import contextlib
 import hashlib
 import os
 import secrets
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import file_mode
 from ansible_collections.avshift.remediation.plugins.plugin_utils.report.formats import (
     FILENAMES,
     FORMATS,
@@ -74,10 +76,14 @@ def write_reports(
 
 def write_atomic(path: Path, data: bytes) -> None:
     # A reader (a browser, CI collecting artifacts) sees the old file or the new one,
-    # never half of one; mode 0o666 lets the umask decide like any other new file.
+    # never half of one. The file takes its directory's permissions without the execute
+    # bits (contract.file_mode), whatever the umask: a 0700 report directory holds 0600
+    # files, one shared with a group (0750) 0640 ones.
+    mode = file_mode(stat.S_IMODE(os.stat(path.parent).st_mode))
     temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
