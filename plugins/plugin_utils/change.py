@@ -96,10 +96,10 @@ def parse_batch(spec: object) -> list[int | str]:
 
 
 def check_max_fail(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ChangeRefused("max fail", None, f"expected a percentage 0-100, got {show(value)}")
+    # ASCII digits only: a bool ("True"), a float ("5.0"), a sign, a list or a digit of
+    # another script ("²", which int() refuses) are refused alike.
     text = str(value).strip().rstrip("%")
-    if not text.isdigit() or not 0 <= int(text) <= 100:
+    if not (text.isascii() and text.isdigit()) or int(text) > 100:
         raise ChangeRefused("max fail", None, f"expected a percentage 0-100, got {show(value)}")
     return int(text)
 
@@ -113,15 +113,12 @@ def check_reboot(policy: object) -> str:
 
 
 def refuse_outside(window: Window, now: datetime.datetime) -> None:
-    state = window.state(now)
-    if state == "not-open":
-        raise ChangeRefused(
-            "window", None, f"outside the change window: it opens at {window.start.isoformat()}"
-        )
-    if state == "closed":
-        raise ChangeRefused(
-            "window", None, f"outside the change window: it closed at {window.end.isoformat()}"
-        )
+    outside = {
+        "not-open": f"it opens at {window.start.isoformat()}",
+        "closed": f"it closed at {window.end.isoformat()}",
+    }.get(window.state(now))
+    if outside:
+        raise ChangeRefused("window", None, f"outside the change window: {outside}")
 
 
 # The one clock the change rules read. Unset, it is the wall clock; set to a file that

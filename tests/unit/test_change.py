@@ -59,6 +59,9 @@ def test_window_state_respects_offsets():
         ("2026-12-01T22:00+01:00", "expected START/END"),
         ("tomorrow/2026-12-02T04:00Z", "not an ISO 8601"),
         ("2026-12-02T04:00Z/2026-12-01T22:00Z", "ends before it starts"),
+        # No window at all: it would be closed the moment it opened.
+        ("2026-12-01T22:00Z/2026-12-01T23:00+01:00", "ends before it starts"),
+        ("2026-12-01T22:00Z/2026-12-02T01:00Z/2026-12-02T04:00Z", "expected START/END"),
         (None, "expected START/END"),
     ],
 )
@@ -95,7 +98,7 @@ def test_max_fail(value, expected):
     assert change.check_max_fail(value) == expected
 
 
-@pytest.mark.parametrize("value", [-1, 101, "x", True, None, 1.5])
+@pytest.mark.parametrize("value", [-1, 101, "x", True, None, 1.5, 5.0, [5], "²", "５0", "+5"])
 def test_bad_max_fail(value):
     with pytest.raises(change.ChangeRefused, match="percentage"):
         change.check_max_fail(value)
@@ -111,3 +114,21 @@ def test_batch_ramps_in_list_form_as_ansible_serial_takes_them():
     assert change.parse_batch([1, "10%"]) == [1, "10%"]
     with pytest.raises(change.ChangeRefused):
         change.parse_batch([0])
+
+
+def test_a_window_cannot_be_changed_once_parsed():
+    window = change.parse_window(WINDOW)
+    with pytest.raises(AttributeError):
+        window.end = window.start
+
+
+def test_the_clock_is_the_wall_clock_unless_a_clock_file_is_given(tmp_path, monkeypatch):
+    monkeypatch.delenv(change.CLOCK_ENVIRONMENT, raising=False)
+    before = datetime.datetime.now(UTC)
+    now = change.now_utc()
+    assert before <= now <= datetime.datetime.now(UTC) and now.tzinfo is not None
+    clock = tmp_path / "clock"
+    clock.write_text("2026-12-02T03:30:00+01:00\n")
+    monkeypatch.setenv(change.CLOCK_ENVIRONMENT, str(clock))
+    assert change.now_utc() == at("2026-12-02T02:30:00+00:00")
+    assert change.now_utc().utcoffset() == datetime.timedelta(0)
