@@ -202,7 +202,11 @@ def main() -> int:
             {
                 "at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 "commit": subprocess.run(
-                    ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
+                    ["git", "rev-parse", "HEAD"],
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                    check=True,
                 ).stdout.strip(),
                 "python": platform.python_version(),
                 "sessions": sessions,
@@ -232,7 +236,7 @@ def main() -> int:
         # What survivors.toml takes, once the reason is written in.
         print(
             f"[[survivor]]\nmodule = {json.dumps(module)}\noperator = {json.dumps(operator)}\n"
-            f"source = {json.dumps(source)}\ncolumn = {column}\nreason = \"\"\n"
+            f'source = {json.dumps(source)}\ncolumn = {column}\nreason = ""\n'
         )
     for module, operator, source, _column in gone:
         print(f"NO LONGER SURVIVES (remove from survivors.toml) {module}: {operator}: {source}")

@@ -561,7 +561,7 @@ class Store:
             for pk, started, status in connection.execute(query):
                 if pk in hosts and (pk not in newest or started > newest[pk][0]):
                     newest[pk] = (started, status)
-        return dict(sorted((hosts[pk], status) for pk, (_, status) in newest.items()))
+        return dict(sorted((hosts[pk], status) for pk, (_started, status) in newest.items()))
 
     def _latest_of_change(self, connection, hosts, since, change_id) -> dict[str, str]:
         ranked = self._in_scope(
