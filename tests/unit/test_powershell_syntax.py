@@ -5,7 +5,7 @@ other .ps1/.psm1 under plugins/ parse. It catches syntax errors only (unbalanced
 braces, broken strings, malformed statements); it is not PSScriptAnalyzer and proves
 nothing about behaviour on Windows. The grammar wrongly flags a few valid constructs
 (generic type literals, labelled `break`, `-cnotin`), which is why it only checks the
-project's own files.
+project's own files (the parser and its reading are tests/powershell_ast.py's).
 """
 
 from __future__ import annotations
@@ -13,34 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import tree_sitter
-import tree_sitter_pwsh
+from powershell_ast import syntax_errors
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLUGINS = REPO_ROOT / "plugins"
 POWERSHELL_FILES = sorted(
     path for pattern in ("*.ps1", "*.psm1") for path in PLUGINS.rglob(pattern)
 )
-PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_pwsh.language()))
-
-
-def syntax_errors(source: bytes) -> list[str]:
-    """Where the parser found an error or had to invent a missing token."""
-    tree = PARSER.parse(source)
-    problems = []
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        if node.is_error or node.is_missing:
-            line, column = node.start_point
-            kind = f"missing {node.type}" if node.is_missing else "unexpected"
-            text = source[node.start_byte : node.end_byte][:60].decode("utf-8", "replace")
-            problems.append(f"line {line + 1}, column {column + 1}: {kind} {text!r}")
-        if node.has_error:
-            stack.extend(node.children)
-    if tree.root_node.has_error and not problems:
-        problems.append("the parser reports an error it did not locate")
-    return sorted(problems)
 
 
 def test_the_windows_collector_is_among_the_checked_files():

@@ -3,19 +3,20 @@
 NOT a Windows test: no PowerShell ran. ansible-playbook (the winrm connection over
 pywinrm) drives the avshift.remediation.install role with avshift_install_vendor=microsoft
 against fake_winrm.FakeWinRMHost on 127.0.0.1. FakeDefenderHost answers each module the
-role calls (setup, win_powershell, win_feature, win_service, win_tempfile, win_copy,
-win_command, win_file) with results shaped as those modules document them, computed
-from a hand-written host state (fixtures/install/) that it updates as a real run would.
+role calls (setup, win_powershell, win_feature, win_tempfile, win_copy, win_command,
+win_file) with results shaped as those modules document them, computed from a
+hand-written host state (fixtures/install/) that it updates as a real run would, and it
+refuses what Windows refuses (each rule below names its source; docs/windows.md lists
+them): WinDefend cannot be opened for ChangeConfig, Server has no Security Center, a
+policy that turns Defender off wins, a removed feature needs a source, Defender's
+running mode decides whether it protects. The role's scripts are recognised by what
+they invoke (their syntax tree), not by their bytes.
 
-What these tests prove: which modules the role calls, in which order and with which
-arguments (win_feature Windows-Defender on servers that lack it and never on clients,
-WinDefend automatic and started, the Set-MpPreference script); that it reads the
-answers right (a restart after the feature fails the run, a client with another
-antivirus fails or defers before any change, Defender that stays off fails after
-avshift_install_timeout); check mode changes nothing; a second run changes nothing; the
-onboarding script reaches the host intact, runs once, is deleted, and its content never
-appears in ansible-playbook's output at -vvv. What the PowerShell scripts and the
-modules do on a real Windows host is not covered.
+What these tests prove: which modules and scripts the role runs, in which order and
+with which arguments, and that it reads the answers right; check mode changes nothing;
+a second run changes nothing; the onboarding script reaches the host intact, runs once,
+is deleted, and its content never appears in ansible-playbook's output at -vvvv. What
+the PowerShell scripts and the modules do on a real Windows host is not covered.
 """
 
 from __future__ import annotations
@@ -32,23 +33,54 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tree_sitter
-import tree_sitter_pwsh
 from fake_winrm import ExecPayload, FakeWinRMHost, ReceivedCommand, Reply, module_reply
 from leaks import find, marker
+from powershell_ast import invoked, syntax_errors
 from test_winrm_contract import PASSWORD, USER, write_inventory
 from windows_playbook import CALLBACK_DIR, REPO_ROOT, PlaybookRun, TaskRecord, ansible_bin
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "install"
 ROLE_FILES = REPO_ROOT / "roles" / "install" / "files"
-# As the role's file lookup sends them: the files without trailing whitespace.
-STATUS_SCRIPT = (ROLE_FILES / "defender_status.ps1").read_text(encoding="utf-8").rstrip()
-REALTIME_SCRIPT = (ROLE_FILES / "defender_realtime.ps1").read_text(encoding="utf-8").rstrip()
 MODULE_PREFIX = "ansible_collections.ansible.windows.plugins.modules."
 PAYLOAD_SEPARATOR = b"\n\0\0\0\0\n"
 TEMP = "C:\\Users\\avshift\\AppData\\Local\\Temp"
-# Hand-written; the wording Windows uses is not known here.
+# 0x800106BA: "The Microsoft Defender Antivirus service is disabled" ("Configure and
+# manage Microsoft Defender Antivirus with the mpcmdrun.exe command-line tool"); the rest
+# of the wording is hand-written.
 DEFENDER_OFF_ERROR = "0x800106ba: the Microsoft Defender Antivirus service is not running"
+# win_service opens a service with ChangeConfig whenever state is not absent, check mode
+# too (ansible.windows win_service.ps1, its $rights block); WinDefend's DACL gives
+# Administrators QueryConfig, QueryStatus, Start and no ChangeConfig or Stop. The error
+# text is win_service's (ansible/ansible#72379).
+ACCESS_DENIED = "Failed to open service '{name}' (Access is denied, Win32ErrorCode 5 - 0x00000005)"
+PROTECTED_SERVICES = {"windefend"}
+# Install-WindowsFeature of a feature whose payload was removed, without a source
+# (DISM 0x800f081f, "Configure a Windows Repair Source").
+SOURCE_MISSING = (
+    "Failed to install features: 0x800f081f The source files could not be found. Use the "
+    "Source option to specify the location of the files that are required to restore the "
+    "feature."
+)
+SERVER_2016_BUILD = 14393
+# What the role's own policy rule keys on (plugin_utils/defender.py); the fake applies
+# Windows' rule: DisableAntiSpyware and DisableAntiVirus count on Server only.
+POLICY_ROOT = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows Defender"
+
+
+def script_kind(script: str) -> str:
+    """Which of the role's scripts this is, by the commands it invokes."""
+    source = script.encode("utf-8")
+    if invoked(source, "Start-Service"):
+        return "win_powershell:start"
+    if invoked(source, "Set-MpPreference", "DisableRealtimeMonitoring"):
+        return "win_powershell:realtime"
+    if invoked(source, "Update-MpSignature"):
+        return "win_powershell:signatures"
+    if invoked(source, "Get-MpComputerStatus"):
+        return "win_powershell:status"
+    return "win_powershell:unknown"
+
+
 ONBOARDING_MARKER = marker("onboarding_script")
 
 
@@ -79,27 +111,57 @@ class FakeDefenderHost:
 
     # -- the host's state, as Defender would report it ---------------------------------
 
+    def policies(self) -> list[str]:
+        """The disabling policy values set on the host, as key\\value paths."""
+        return [
+            f"{POLICY_ROOT}\\{name}" if "\\" not in name else name
+            for name in self.state.get("disabled_by_policy", [])
+        ]
+
+    def _policy_in_force(self, value: str) -> bool:
+        # "DisableAntiSpyware ... only applies to Windows Server" (unattend reference).
+        names = [path.rsplit("\\", 1)[-1] for path in self.policies()]
+        if value in ("DisableAntiSpyware", "DisableAntiVirus") and not self.state["server"]:
+            return False
+        return value in names
+
+    def held_off(self) -> bool:
+        # A client turns Defender off while another antivirus is registered with Security
+        # Center ("Microsoft Defender Antivirus compatibility with other security
+        # products"); Server has no Security Center and does not step aside.
+        return not self.state["server"] and bool(self.state["other_antivirus"])
+
     def status(self) -> tuple[dict[str, Any] | None, str | None]:
         service = self.state["service"]
-        held_off = not self.state["server"] and bool(self.state["other_antivirus"])
-        if not service["exists"] or service["state"] != "running" or held_off:
+        off = self._policy_in_force("DisableAntiSpyware") or self._policy_in_force(
+            "DisableAntiVirus"
+        )
+        if not service["exists"] or service["state"] != "running" or self.held_off() or off:
             return None, DEFENDER_OFF_ERROR
+        realtime = not self.state["realtime_monitoring_disabled"] and not self._policy_in_force(
+            "DisableRealtimeMonitoring"
+        )
         return {
             "am_service_enabled": True,
             "antivirus_enabled": True,
-            "real_time_protection_enabled": not self.state["realtime_monitoring_disabled"],
-            "am_running_mode": "Normal",
+            "real_time_protection_enabled": realtime,
+            # Absent on platforms before 4.18.2008.9: null, as the status script sends it.
+            "am_running_mode": self.state.get("am_running_mode", "Normal"),
+            "am_product_version": self.state.get("am_product_version", "4.18.25010.11"),
         }, None
 
     def status_object(self) -> dict[str, Any]:
         status, error = self.status()
         return {
             "server": self.state["server"],
+            "build": self.state.get("build", 20348 if self.state["server"] else 26100),
             "feature": self.state["feature"],
             "service": dict(self.state["service"]),
             "status": status,
             "status_error": error,
-            "other_antivirus": list(self.state["other_antivirus"]),
+            # SecurityCenter2 exists on client editions only.
+            "other_antivirus": [] if self.state["server"] else list(self.state["other_antivirus"]),
+            "disabled_by_policy": self.policies(),
             "mde_onboarded": self.state["mde_onboarded"],
         }
 
@@ -134,11 +196,7 @@ class FakeDefenderHost:
         args = {k: v for k, v in payload.module_args.items() if not k.startswith("_ansible_")}
         check = bool(payload.module_args.get("_ansible_check_mode"))
         if name == "win_powershell":
-            scripts = {
-                STATUS_SCRIPT: "win_powershell:status",
-                REALTIME_SCRIPT: "win_powershell:realtime",
-            }
-            name = scripts.get(args.get("script"), "win_powershell:unknown")
+            name = script_kind(args.get("script") or "")
         self.modules.append(Module(name, args, check))
         handler = getattr(self, "_" + name.replace(":", "_"), None)
         if handler is None:
@@ -147,11 +205,13 @@ class FakeDefenderHost:
         return module_reply(handler(args, check))
 
     @staticmethod
-    def _powershell_result(changed: bool, output: list[Any]) -> dict[str, Any]:
+    def _powershell_result(
+        changed: bool, output: list[Any], result: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         return {
             "changed": changed,
             "output": output,
-            "result": {},
+            "result": result or {},
             "host_out": "",
             "host_err": "",
             "error": [],
@@ -170,6 +230,39 @@ class FakeDefenderHost:
     def _win_powershell_status(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
         return self._powershell_result(True, [self.status_object()])
 
+    def _win_powershell_start(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
+        service = self.state["service"]
+        result = {"restart_required": False, "start_type": service["start_mode"]}
+        if service["state"] == "running":
+            return self._powershell_result(False, [], result)
+        if service["start_mode"] == "disabled":
+            # Server 2016's way back: MpCmdRun -wdenable, then a restart ("Enable and
+            # update Microsoft Defender Antivirus on Windows Server").
+            if self.state.get("build") != SERVER_2016_BUILD:
+                return dict(
+                    self._powershell_result(True, [], result),
+                    failed=True,
+                    msg="WinDefend is disabled (start type Disabled), which avshift does not "
+                    "change",
+                )
+            if not check:
+                self.state["wdenable_run"] = True
+            return self._powershell_result(True, [], dict(result, restart_required=True))
+        # A client with another antivirus registered starts and at once stops it
+        # ("Troubleshoot ... while migrating": "started and then stopped").
+        if not check and not self.held_off():
+            service["state"] = "running"
+        return self._powershell_result(True, [], result)
+
+    def _win_powershell_signatures(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
+        before = self.state.get("signature_version", "1.421.0.0")
+        error = self.state.get("signature_update_error")
+        after = before if error or check else self.state.get("signature_latest", before)
+        if not check:
+            self.state["signature_version"] = after
+        result = {"updated": after != before, "error": error, "version": after}
+        return self._powershell_result(after != before, [], result)
+
     def _win_powershell_realtime(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
         was_off = self.state["realtime_monitoring_disabled"]
         if was_off and not check and self.state["realtime_setting_honoured"]:
@@ -179,6 +272,8 @@ class FakeDefenderHost:
     def _win_feature(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
         assert args["name"] == "Windows-Defender"
         missing = self.state["feature"] != "Installed"
+        if missing and self.state["feature"] == "Removed" and not args.get("source"):
+            return {"failed": True, "changed": False, "msg": SOURCE_MISSING}
         reboot = missing and not check and self.state["feature_install_requires_reboot"]
         if missing and not check:
             self.state["feature"] = "Installed"
@@ -205,24 +300,14 @@ class FakeDefenderHost:
         }
 
     def _win_service(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
-        service = self.state["service"]
-        if args["name"] != "WinDefend" or not service["exists"]:
+        # The role must never get here: the rule is modelled so that it fails if it does.
+        if args["name"].lower() in PROTECTED_SERVICES and args.get("state") != "absent":
             return {
                 "failed": True,
                 "changed": False,
-                "exists": False,
-                "msg": f"Service '{args['name']}' is not installed, need to set 'path' to "
-                "create a new service",
+                "msg": ACCESS_DENIED.format(name=args["name"]),
             }
-        wanted = {
-            "start_mode": args["start_mode"],
-            "state": args["state"].replace("started", "running"),
-        }
-        changed = any(service[key] != value for key, value in wanted.items())
-        if not check:
-            service.update(wanted)
-        shown = service if not check else dict(service, **wanted)
-        return {"changed": changed, "exists": True, "name": "WinDefend", **shown}
+        return {"failed": True, "changed": False, "msg": f"fake: no service {args['name']}"}
 
     def _win_tempfile(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
         self._tempdirs += 1
@@ -363,6 +448,11 @@ def changed_tasks(run: PlaybookRun) -> list[str]:
 
 # -- Windows Server ---------------------------------------------------------------------
 
+ACTIVE_MSG = (
+    "Defender Antivirus protects the host: running mode Normal, antivirus and real-time "
+    "protection on"
+)
+
 
 def test_fake_winrm_contract_install_server_turns_defender_on(tmp_path):
     host = FakeDefenderHost(load_fixture("server2022_defender_off.json"))
@@ -371,34 +461,43 @@ def test_fake_winrm_contract_install_server_turns_defender_on(tmp_path):
     assert host.names() == [
         "setup",
         "win_powershell:status",
-        "win_service",
+        "win_powershell:start",
         "win_powershell:realtime",
+        "win_powershell:signatures",
         "win_powershell:status",
     ]
     assert host.calls("setup")[0].args == {
         "gather_subset": ["!all", "!min", "platform", "distribution"]
     }
-    assert host.calls("win_service")[0].args == {
-        "name": "WinDefend",
-        "start_mode": "auto",
-        "state": "started",
-    }
-    realtime = host.calls("win_powershell:realtime")[0].args["script"]
-    assert "Set-MpPreference -DisableRealtimeMonitoring $false" in realtime
-    assert host.state["service"] == {"exists": True, "start_mode": "auto", "state": "running"}
+    # Started, never reconfigured: its start mode is what it was.
+    assert host.state["service"] == {"exists": True, "start_mode": "manual", "state": "running"}
     assert host.state["realtime_monitoring_disabled"] is False
-    assert outcome(run) == {
-        "vendor": "microsoft",
-        "product": "Microsoft Defender Antivirus",
+    assert host.state["signature_version"] == "1.421.1800.0"
+    result = outcome(run)
+    assert result["signatures"] == {"updated": True, "error": None, "version": "1.421.1800.0"}
+    assert {key: result[key] for key in ("active", "deferred", "reboot_required", "msg")} == {
         "active": True,
         "deferred": False,
-        "check_mode": False,
-        "msg": "WinDefend runs; antivirus and real-time protection are on",
+        "reboot_required": False,
+        "msg": ACTIVE_MSG,
     }
     assert set(changed_tasks(run)) == {
-        "Defender | set the WinDefend service automatic and running",
+        "Defender | start the WinDefend service",
         "Defender | turn real-time protection on",
+        "Defender | update the security intelligence",
     }
+
+
+def test_fake_winrm_contract_winDefend_refuses_what_win_service_asks(tmp_path):
+    """The rule the role was fixed for: win_service cannot open WinDefend, whatever it is
+    asked to do, in check mode too. The fake refuses it as Windows does."""
+    host = FakeDefenderHost(load_fixture("server2022_defender_off.json"))
+    for state in ("started", "stopped"):
+        answer = host._win_service({"name": "WinDefend", "state": state}, check=True)
+        assert answer["failed"] and "Access is denied" in answer["msg"]
+    run = run_role(tmp_path, host)
+    assert run.returncode == 0, run.explain("the role failed")
+    assert "win_service" not in host.names()
 
 
 def test_fake_winrm_contract_install_second_run_changes_nothing(tmp_path):
@@ -423,11 +522,11 @@ def test_fake_winrm_contract_install_check_mode_reports_and_changes_nothing(tmp_
     assert [(m.name, m.check_mode) for m in host.modules] == [
         ("setup", True),
         ("win_powershell:status", False),
-        ("win_service", True),
+        ("win_powershell:start", True),
         ("win_powershell:realtime", True),
     ]
     assert set(changed_tasks(run)) == {
-        "Defender | set the WinDefend service automatic and running",
+        "Defender | start the WinDefend service",
         "Defender | turn real-time protection on",
     }
     result = outcome(run)
@@ -441,12 +540,64 @@ def test_fake_winrm_contract_install_server_without_feature_adds_it_and_asks_for
     host = FakeDefenderHost(load_fixture("server2019_feature_missing.json"))
     run = run_role(tmp_path, host)
     record = failure(run)
-    assert task_name(record) == "Defender | Windows must restart before Defender can run"
-    assert "Windows must restart before Defender Antivirus can run" in record.result["msg"]
-    assert "nothing was removed" in record.result["msg"]
+    assert task_name(record) == "Defender | the restart is the caller's"
+    message = record.result["msg"]
+    assert "Windows must restart before Defender Antivirus can run" in message
+    assert "avshift remediate restarts it itself inside the change window" in message
+    assert "Nothing was removed" in message
     assert host.names() == ["setup", "win_powershell:status", "win_feature"]
     assert host.calls("win_feature")[0].args == {"name": "Windows-Defender", "state": "present"}
     assert host.state["feature"] == "Installed"
+
+
+def test_fake_winrm_contract_install_prepare_reports_the_restart_instead_of_failing(tmp_path):
+    """What the remediate role runs before the removal on a server: the feature only."""
+    host = FakeDefenderHost(load_fixture("server2019_feature_missing.json"))
+    run = run_role(tmp_path, host, {"avshift_install_defender_phase": "prepare"})
+    assert run.returncode == 0, run.explain("prepare failed")
+    assert host.names() == ["setup", "win_powershell:status", "win_feature"]
+    result = outcome(run)
+    assert (result["reboot_required"], result["active"]) == (True, False)
+    # After the restart: prepared, and still nothing started while the old product runs.
+    host.state["service"]["state"] = "stopped"
+    host.modules.clear()
+    again = run_role(
+        tmp_path / "after-restart", host, {"avshift_install_defender_phase": "prepare"}
+    )
+    assert again.returncode == 0, again.explain("prepare after the restart failed")
+    assert host.names() == ["setup", "win_powershell:status"]
+    assert outcome(again)["msg"].startswith("prepared: the Windows-Defender feature is present")
+    assert host.state["service"]["state"] == "stopped"
+
+
+def test_fake_winrm_contract_install_activate_leaves_the_feature_alone(tmp_path):
+    host = FakeDefenderHost(load_fixture("server2022_defender_off.json"))
+    run = run_role(tmp_path, host, {"avshift_install_defender_phase": "activate"})
+    assert run.returncode == 0, run.explain("activate failed")
+    assert "win_feature" not in host.names()
+    assert outcome(run)["active"] is True
+
+
+def test_fake_winrm_contract_install_removed_feature_needs_a_source(tmp_path):
+    fixture = load_fixture("server2019_feature_missing.json")
+    fixture["host"]["feature"] = "Removed"
+    host = FakeDefenderHost(fixture)
+    run = run_role(tmp_path, host)
+    record = failure(run)
+    assert "give avshift_install_defender_feature_source" in record.result["msg"]
+    assert host.names() == ["setup", "win_powershell:status"]
+
+    source = "\\\\fileserver\\sxs\\2019"
+    with_source = run_role(
+        tmp_path / "source",
+        FakeDefenderHost(fixture),
+        {
+            "avshift_install_defender_feature_source": source,
+            "avshift_install_defender_phase": "prepare",
+        },
+    )
+    assert with_source.returncode == 0, with_source.explain("the feature with a source failed")
+    assert outcome(with_source)["reboot_required"] is True
 
 
 def test_fake_winrm_contract_install_check_mode_on_server_without_feature(tmp_path):
@@ -474,12 +625,96 @@ def test_fake_winrm_contract_install_defender_that_stays_off_fails_the_role(tmp_
     host = FakeDefenderHost(load_fixture("server2022_tamper_protected.json"))
     run = run_role(tmp_path, host, {"avshift_install_timeout": 1})
     record = failure(run)
-    assert task_name(record) == "Defender | Defender Antivirus is on"
+    assert task_name(record) == "Defender | Defender Antivirus protects the host"
     message = record.result["msg"]
-    assert "Defender Antivirus is not fully on" in message
-    assert "'real_time_protection_enabled': False" in message
+    assert "Defender Antivirus does not protect fakewin after 1 s" in message
+    assert "real-time protection is off" in message
     # The status was read again after the attempt, until the timeout.
     assert host.names().count("win_powershell:status") >= 2
+
+
+@pytest.mark.parametrize(
+    "mode, shown",
+    [
+        ("Passive Mode", "running mode Passive Mode, not Normal"),
+        ("EDR Block Mode", "running mode EDR Block Mode, not Normal"),
+        ("Not running", "running mode Not running, not Normal"),
+        ("", "running mode empty, not Normal"),
+    ],
+)
+def test_fake_winrm_contract_install_defender_running_but_not_normal_does_not_protect(
+    tmp_path, mode, shown
+):
+    """WinDefend runs in passive and EDR block mode too, without protecting the host."""
+    fixture = load_fixture("server2022_defender_off.json")
+    fixture["host"]["am_running_mode"] = mode
+    run = run_role(tmp_path, FakeDefenderHost(fixture), {"avshift_install_timeout": 1})
+    assert shown in failure(run).result["msg"]
+
+
+def test_fake_winrm_contract_install_old_platform_without_running_mode(tmp_path):
+    """Platforms before 4.18.2008.9 have no AMRunningMode: the service and real-time
+    protection decide."""
+    fixture = load_fixture("server2022_defender_off.json")
+    fixture["host"]["am_running_mode"] = None
+    run = run_role(tmp_path, FakeDefenderHost(fixture))
+    assert run.returncode == 0, run.explain("the role failed on an old platform")
+    assert outcome(run)["active"] is True
+
+
+@pytest.mark.parametrize(
+    "fixture_name, policy, refused",
+    [
+        ("server2022_defender_off.json", "DisableAntiSpyware", True),
+        ("server2022_defender_off.json", "Real-Time Protection\\DisableRealtimeMonitoring", True),
+        ("win11_defender_on.json", "Real-Time Protection\\DisableRealtimeMonitoring", True),
+        # "will not change Microsoft Defender Antivirus behavior on client devices"
+        ("win11_defender_on.json", "DisableAntiSpyware", False),
+    ],
+)
+def test_fake_winrm_contract_install_a_policy_that_turns_defender_off_is_reported(
+    tmp_path, fixture_name, policy, refused
+):
+    fixture = load_fixture(fixture_name)
+    fixture["host"]["disabled_by_policy"] = [policy]
+    host = FakeDefenderHost(fixture)
+    run = run_role(tmp_path, host)
+    if not refused:
+        assert run.returncode == 0, run.explain("a client ignores DisableAntiSpyware")
+        return
+    record = failure(run)
+    assert task_name(record) == "Defender | no policy turns Defender Antivirus off"
+    assert f"{policy.rsplit(chr(92), 1)[-1]}" in record.result["msg"]
+    assert "avshift does not override a policy. Nothing was changed." in record.result["msg"]
+    assert host.names() == ["setup", "win_powershell:status"]
+
+
+def test_fake_winrm_contract_install_server_2016_with_defender_disabled_uses_wdenable(tmp_path):
+    fixture = load_fixture("server2022_defender_off.json")
+    fixture["host"]["build"] = SERVER_2016_BUILD
+    fixture["host"]["service"]["start_mode"] = "disabled"
+    host = FakeDefenderHost(fixture)
+    run = run_role(tmp_path, host)
+    assert run.returncode == 0, run.explain("the role failed")
+    assert host.state["wdenable_run"] is True
+    result = outcome(run)
+    assert (result["reboot_required"], result["active"]) == (True, None)
+    assert "MpCmdRun -wdenable" in result["msg"]
+
+
+def test_fake_winrm_contract_install_a_disabled_defender_elsewhere_is_refused(tmp_path):
+    fixture = load_fixture("server2022_defender_off.json")
+    fixture["host"]["service"]["start_mode"] = "disabled"
+    run = run_role(tmp_path, FakeDefenderHost(fixture))
+    assert "start type Disabled" in failure(run).result["msg"]
+
+
+def test_fake_winrm_contract_install_signatures_that_cannot_update_are_reported(tmp_path):
+    fixture = load_fixture("server2022_defender_off.json")
+    fixture["host"]["signature_update_error"] = "0x8024402c: no update source reachable"
+    run = run_role(tmp_path, FakeDefenderHost(fixture))
+    assert run.returncode == 0, run.explain("an offline host still gets Defender on")
+    assert outcome(run)["signatures"]["error"] == "0x8024402c: no update source reachable"
 
 
 # -- Windows clients ----------------------------------------------------------------------
@@ -490,7 +725,6 @@ def test_fake_winrm_contract_install_client_with_defender_on_needs_nothing(tmp_p
     run = run_role(tmp_path, host)
     assert run.returncode == 0, run.explain("the role failed")
     assert "win_feature" not in host.names()
-    assert host.calls("win_service")[0].args["name"] == "WinDefend"
     assert changed_tasks(run) == []
     assert outcome(run)["active"] is True
 
@@ -572,8 +806,9 @@ def test_fake_winrm_contract_install_onboarding_script_runs_once_and_never_shows
     assert host.names() == [
         "setup",
         "win_powershell:status",
-        "win_service",
+        "win_powershell:start",
         "win_powershell:realtime",
+        "win_powershell:signatures",
         "win_tempfile",
         "win_copy",
         "win_file",
@@ -667,10 +902,8 @@ def test_fake_winrm_contract_install_clamav_is_refused_on_windows(tmp_path):
 # -- the scripts the role sends ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["defender_status.ps1", "defender_realtime.ps1"])
-def test_install_role_powershell_parses(name):
+@pytest.mark.parametrize("path", sorted(ROLE_FILES.glob("*.ps1")), ids=lambda path: path.name)
+def test_install_role_powershell_parses(path):
     # Syntax only (tree-sitter-pwsh), as tests/unit/test_powershell_syntax.py does for
     # plugins/: no PowerShell runs here.
-    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_pwsh.language()))
-    tree = parser.parse((ROLE_FILES / name).read_bytes())
-    assert not tree.root_node.has_error
+    assert syntax_errors(path.read_bytes()) == []

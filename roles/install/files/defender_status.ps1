@@ -3,8 +3,9 @@
 $ErrorActionPreference = 'Stop'
 
 # ProductType 1 is a workstation; domain controllers (2) and servers (3) have no
-# Security Center and get Defender as a Windows feature.
-$os = Get-CimInstance -ClassName Win32_OperatingSystem -Property ProductType
+# Security Center and get Defender as a Windows feature. BuildNumber 14393 is Server 2016,
+# which has its own way back for a disabled Defender (MpCmdRun -wdenable).
+$os = Get-CimInstance -ClassName Win32_OperatingSystem -Property ProductType, BuildNumber
 $server = $os.ProductType -ne 1
 
 $feature = $null
@@ -29,11 +30,14 @@ $status = $null
 $statusError = $null
 try {
     $computerStatus = Get-MpComputerStatus
+    # Platforms before 4.18.2008.9 have no AMRunningMode: $null, not an empty string.
+    $runningMode = $computerStatus.PSObject.Properties['AMRunningMode']
     $status = @{
         am_service_enabled = [bool]$computerStatus.AMServiceEnabled
         antivirus_enabled = [bool]$computerStatus.AntivirusEnabled
         real_time_protection_enabled = [bool]$computerStatus.RealTimeProtectionEnabled
-        am_running_mode = [string]$computerStatus.AMRunningMode
+        am_running_mode = if ($null -ne $runningMode) { [string]$runningMode.Value } else { $null }
+        am_product_version = [string]$computerStatus.AMProductVersion
     }
 }
 catch {
@@ -55,15 +59,32 @@ if (-not $server) {
     }
 }
 
+# Group Policy (or MDM) values that turn Defender off, as "Policy CSP -
+# ADMX_MicrosoftDefenderAntivirus" maps them: the role reports them, never overrides them.
+$policyKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows Defender'
+$disabledByPolicy = @(
+    foreach ($policy in @(
+            @{ key = $policyKey; value = 'DisableAntiSpyware' },
+            @{ key = $policyKey; value = 'DisableAntiVirus' },
+            @{ key = "$policyKey\Real-Time Protection"; value = 'DisableRealtimeMonitoring' })) {
+        $set = Get-ItemProperty -LiteralPath $policy.key -Name $policy.value -ErrorAction SilentlyContinue
+        if ($null -ne $set -and $set.($policy.value) -eq 1) {
+            "$($policy.key)\$($policy.value)"
+        }
+    }
+)
+
 $onboarding = Get-ItemProperty -ErrorAction SilentlyContinue -Name OnboardingState `
     -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows Advanced Threat Protection\Status'
 
 [PSCustomObject]@{
     server = $server
+    build = [int]$os.BuildNumber
     feature = $feature
     service = $serviceState
     status = $status
     status_error = $statusError
     other_antivirus = $otherAntivirus
+    disabled_by_policy = $disabledByPolicy
     mde_onboarded = ($null -ne $onboarding -and $onboarding.OnboardingState -eq 1)
 }
