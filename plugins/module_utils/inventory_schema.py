@@ -68,8 +68,10 @@ HEADER_FIELDS = {
         "type": "object",
         "required": False,
         "families": ("windows",),
-        "doc": "Microsoft Defender's Get-MpComputerStatus (null where the "
-        "Defender module is absent)",
+        "doc": "Microsoft Defender's Get-MpComputerStatus (am_running_mode, "
+        "am_service_enabled, antivirus_enabled, real_time_protection_enabled, error) and "
+        "disabled_by_policy, the policy values in force that turn it off; null where the "
+        "Defender module is absent. It decides whether Defender is active",
     },
 }
 

@@ -368,8 +368,24 @@ if (Get-Command -Name Get-MpComputerStatus -ErrorAction SilentlyContinue) {
         real_time_protection_enabled = $null
         antivirus_signature_last_updated = $null
         am_running_mode = $null
+        disabled_by_policy = @()
         error = $null
     }
+    # Group Policy (or MDM) values that turn Defender off, as "Policy CSP -
+    # ADMX_MicrosoftDefenderAntivirus" maps them; the classifier knows where each applies
+    # (plugin_utils/defender.py: DisableAntiSpyware only on servers).
+    $policyKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows Defender'
+    $defender.disabled_by_policy = @(
+        foreach ($policy in @(
+                @{ key = $policyKey; value = 'DisableAntiSpyware' },
+                @{ key = $policyKey; value = 'DisableAntiVirus' },
+                @{ key = "$policyKey\Real-Time Protection"; value = 'DisableRealtimeMonitoring' })) {
+            $set = Get-ItemProperty -LiteralPath $policy.key -Name $policy.value -ErrorAction SilentlyContinue
+            if ($null -ne $set -and $set.($policy.value) -eq 1) {
+                "$($policy.key)\$($policy.value)"
+            }
+        }
+    )
     try {
         $status = Get-MpComputerStatus -ErrorAction Stop
         $defender.am_service_enabled = $status.AMServiceEnabled

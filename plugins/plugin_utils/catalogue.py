@@ -31,6 +31,7 @@ KINDS = tuple(inventory_schema.KINDS)
 
 _OTHER_PRODUCT_KEYS = {
     "paths",
+    "status_part",
     "active_services",
     "active_processes",
     "uninstall_properties",
@@ -101,6 +102,9 @@ class Product:
     # any of the product's own (ClamAV narrows them: freshclam running protects nothing).
     active_services: frozenset[str] | None = None
     active_processes: frozenset[str] | None = None
+    # The inventory part whose status decides whether the product protects the host,
+    # over its running services (Windows Defender Antivirus: "defender"); None: none.
+    status_part: str | None = None
     # Windows: msiexec properties of a password-protected uninstall, with {login},
     # {password} or {password_utf16le_hex} where the credentials go.
     uninstall_properties: tuple[str, ...] = ()
@@ -273,6 +277,20 @@ def _active_names(block, kind, source, where) -> frozenset[str] | None:
     )
 
 
+# Inventory parts that can decide a product's activity, each with its rule
+# (plugin_utils/defender.py for "defender").
+STATUS_PARTS = ("defender",)
+
+
+def _status_part(block, source, where) -> str | None:
+    part = block.get("status_part")
+    if part is not None and part not in STATUS_PARTS:
+        raise CatalogueError(
+            source, f"{where}.status_part", f"expected one of {', '.join(STATUS_PARTS)}"
+        )
+    return part
+
+
 def _installer(block, source, where) -> Installer | None:
     spec = block.get("install")
     if spec is None:
@@ -317,6 +335,7 @@ def _load_product(vendor, product_id, spec, source, signatures, products, famili
             os_family=os_family,
             active_services=_active_names(block, "services", source, block_where),
             active_processes=_active_names(block, "processes", source, block_where),
+            status_part=_status_part(block, source, block_where),
             uninstall_properties=tuple(
                 _string_list(
                     block.get("uninstall_properties"), source, f"{block_where}.uninstall_properties"

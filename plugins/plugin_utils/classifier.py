@@ -10,6 +10,7 @@ matching a name cost about the same as reading it.
 from __future__ import annotations
 
 from ansible_collections.avshift.remediation.plugins.module_utils import inventory_schema
+from ansible_collections.avshift.remediation.plugins.plugin_utils import defender
 from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
     Catalogue,
     Product,
@@ -76,7 +77,17 @@ def security_center_on(product_state: int | str, source: str = "inventory", fiel
 
 
 class _Finding:
-    __slots__ = ("active", "evidence", "name", "product", "seen", "vendor")
+    __slots__ = (
+        "active",
+        "evidence",
+        "inactive_because",
+        "name",
+        "observed",
+        "product",
+        "seen",
+        "status_part",
+        "vendor",
+    )
 
     def __init__(self, vendor: str, product: str, name: str):
         self.vendor = vendor
@@ -85,6 +96,11 @@ class _Finding:
         self.evidence: list[dict] = []
         self.seen: set[tuple[str, str]] = set()
         self.active = False
+        self.inactive_because: list[str] = []
+        # For a product whose activity a status part decides: kind -> running or not,
+        # per entry seen (its services, its Security Center entries).
+        self.status_part: str | None = None
+        self.observed: dict[str, list[bool]] = {}
 
     def add(self, kind: str, value: str) -> None:
         if (kind, value) not in self.seen:
@@ -100,7 +116,33 @@ class _Finding:
         }
         if with_active:
             result["active"] = self.active
+            if not self.active and self.inactive_because:
+                result["inactive_because"] = list(self.inactive_because)
         return result
+
+    def decide_by_status(self, status: object, server: object, source: str) -> None:
+        """Activity from the status part (only Defender's so far, plugin_utils/defender.py),
+        over the running-service rule."""
+        part = self.status_part
+        if status is not None and not isinstance(status, dict):
+            raise InventoryError(source, part, f"expected an object, got {describe_type(status)}")
+        if status is not None:
+            policies = status.get("disabled_by_policy")
+            if policies is not None and (
+                not isinstance(policies, list) or not all(isinstance(p, str) for p in policies)
+            ):
+                raise InventoryError(
+                    source, f"{part}.disabled_by_policy", "expected a list of strings"
+                )
+        service_running = any(self.observed.get("services", ()))
+        server = server if isinstance(server, bool) else None
+        active, why = defender.protection(status, server, service_running)
+        centre = self.observed.get("security_center")
+        if status is None and active and centre and not any(centre):
+            # No Defender status (an older collector, an inventory from another tool):
+            # where Security Center lists Defender, it must say on as well.
+            active, why = False, ["Security Center says it is off"]
+        self.active, self.inactive_because = active, why
 
 
 class _Classification:
@@ -166,6 +208,9 @@ class _Classification:
             if candidates:
                 finding, product = self.for_product(candidates, name, shared_names)
                 finding.add(evidence_kind, name)
+                if product.status_part is not None:
+                    finding.status_part = product.status_part
+                    finding.observed.setdefault(kind, []).append(running)
                 if running and self._makes_active(kind, product, name):
                     finding.active = True
             elif kind == "packages" and entry.get("publisher"):
@@ -273,6 +318,10 @@ def classify(
     for kind in KINDS:
         run.read(kind, inventory.get(kind))
     paths = run.read_paths(inventory.get("paths"))
+    server = (inventory.get("os") or {}).get("server")
+    for finding in run.findings.values():
+        if finding.status_part is not None:
+            finding.decide_by_status(inventory.get(finding.status_part), server, source)
 
     approved_vendors = set(policy.approved[os_family])
     by_vendor: dict[str, list[_Finding]] = {}
@@ -336,9 +385,19 @@ def explain(verdict: dict, approved_vendors=None) -> list[str]:
         reasons.append(f"disallowed antivirus found: {names}")
     if not any(item.get("active") for item in approved):
         reason = "no active approved antivirus"
-        inactive = [_label(item) for item in approved]
-        if inactive:
-            reason += f" ({', '.join(inactive)} installed but not active)"
+        if any(item.get("inactive_because") for item in approved):
+            why = "; ".join(
+                _label(item)
+                + (
+                    f": {', '.join(item['inactive_because'])}"
+                    if item.get("inactive_because")
+                    else ""
+                )
+                for item in approved
+            )
+            reason += f" (installed but not active: {why})"
+        elif approved:
+            reason += f" ({', '.join(_label(item) for item in approved)} installed but not active)"
         family = verdict.get("os_family")
         if approved_vendors:
             reason += f"; the policy approves for {family}: {', '.join(map(str, approved_vendors))}"

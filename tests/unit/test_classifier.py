@@ -249,6 +249,8 @@ def test_clamav_is_active_only_when_its_daemon_runs(parts, active):
     assert verdict["disallowed"] == verdict["other"] == []
 
 
+# Without Defender's own status (an older collector, an inventory from another tool),
+# WinDefend must run and Security Center, where it lists Defender, must say on.
 @pytest.mark.parametrize(
     ("parts", "active"),
     [
@@ -256,40 +258,131 @@ def test_clamav_is_active_only_when_its_daemon_runs(parts, active):
         ({"services": [{"name": "windefend", "state": "running"}]}, True),
         (
             {
-                "services": [{"name": "WinDefend", "state": "stopped"}],
+                "services": [{"name": "WinDefend", "state": "running"}],
                 "security_center": [{"display_name": "Windows Defender", "product_state": 397568}],
             },
             True,
         ),
         (
-            {"security_center": [{"display_name": "Windows Defender", "product_state": "266240"}]},
-            True,
-        ),
-        (
             # On, signatures out of date: still on.
-            {"security_center": [{"display_name": "Windows Defender", "product_state": 266256}]},
+            {
+                "services": [{"name": "WinDefend", "state": "running"}],
+                "security_center": [{"display_name": "Windows Defender", "product_state": 266256}],
+            },
             True,
         ),
         (
             {
-                "services": [{"name": "WinDefend", "state": "stopped"}],
+                "services": [{"name": "WinDefend", "state": "running"}],
                 "security_center": [{"display_name": "Windows Defender", "product_state": 393472}],
             },
             False,
         ),
         (
-            {"security_center": [{"display_name": "Windows Defender", "product_state": 262144}]},
+            {
+                "services": [{"name": "WinDefend", "state": "stopped"}],
+                "security_center": [{"display_name": "Windows Defender", "product_state": 397568}],
+            },
             False,
         ),
+        (
+            {"security_center": [{"display_name": "Windows Defender", "product_state": "266240"}]},
+            False,
+        ),
+        ({"processes": [{"name": "MsMpEng.exe"}]}, False),
         ({"services": [{"name": "WinDefend", "state": "stopped"}]}, False),
         ({"services": [{"name": "WinDefend", "state": "unknown"}]}, False),
     ],
 )
-def test_defender_is_active_when_windefend_runs_or_security_center_says_on(parts, active):
+def test_defender_without_status_is_active_when_windefend_runs_and_security_center_agrees(
+    parts, active
+):
     verdict = classify(windows(**parts))
     assert products(verdict["approved"]) == [("microsoft", "defender_antivirus")]
     assert verdict["approved"][0]["active"] is active
     assert verdict["compliant"] is active
+    if not active:
+        assert "(installed but not active: " in verdict["reasons"][0]
+
+
+_NORMAL = {
+    "am_service_enabled": True,
+    "antivirus_enabled": True,
+    "real_time_protection_enabled": True,
+    "am_running_mode": "Normal",
+    "error": None,
+}
+
+
+def _defender_host(server=False, service="running", **status):
+    return windows(
+        os={"name": "Windows", "version": "10.0.20348", "server": server},
+        services=[{"name": "WinDefend", "state": service}],
+        defender={**_NORMAL, **status},
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "why"),
+    [
+        ({"am_running_mode": "Passive"}, "running mode Passive, not Normal"),
+        ({"am_running_mode": "Passive Mode"}, "running mode Passive Mode, not Normal"),
+        ({"am_running_mode": "passive  mode"}, "running mode passive  mode, not Normal"),
+        ({"am_running_mode": "SxS Passive Mode"}, "running mode SxS Passive Mode, not Normal"),
+        ({"am_running_mode": "EDR Block Mode"}, "running mode EDR Block Mode, not Normal"),
+        ({"am_running_mode": "Not running"}, "running mode Not running, not Normal"),
+        ({"am_running_mode": ""}, "running mode empty, not Normal"),
+        ({"real_time_protection_enabled": False}, "real-time protection is off"),
+        ({"antivirus_enabled": False}, "antivirus is off"),
+        ({"am_service_enabled": None}, "the antimalware service is off"),
+        (
+            {"disabled_by_policy": ["DisableRealtimeMonitoring"]},
+            "turned off by policy DisableRealtimeMonitoring",
+        ),
+        ({"error": "0x800106ba"}, "Get-MpComputerStatus failed: 0x800106ba"),
+    ],
+)
+def test_defender_running_but_not_protecting_is_present_not_active(status, why):
+    verdict = classify(_defender_host(**status))
+    [defender] = verdict["approved"]
+    assert defender["active"] is False
+    assert why in defender["inactive_because"]
+    assert not verdict["compliant"]
+    assert f"(installed but not active: WinDefend: {why}" in verdict["reasons"][0]
+
+
+def test_defender_in_normal_mode_with_everything_on_is_active():
+    verdict = classify(_defender_host())
+    assert verdict["approved"][0]["active"] is True
+    assert "inactive_because" not in verdict["approved"][0]
+    assert verdict["compliant"]
+
+
+def test_defender_on_an_old_platform_without_running_mode_needs_the_service():
+    assert classify(_defender_host(am_running_mode=None))["compliant"]
+    verdict = classify(_defender_host(am_running_mode=None, service="stopped"))
+    assert verdict["approved"][0]["inactive_because"] == ["WinDefend is not running"]
+
+
+@pytest.mark.parametrize(("server", "active"), [(True, False), (None, False), (False, True)])
+def test_disable_antispyware_turns_defender_off_on_servers_only(server, active):
+    verdict = classify(_defender_host(server=server, disabled_by_policy=["DisableAntiSpyware"]))
+    assert verdict["approved"][0]["active"] is active
+
+
+@pytest.mark.parametrize(
+    ("defender", "where"),
+    [
+        ("on", "defender"),
+        ([], "defender"),
+        ({**_NORMAL, "disabled_by_policy": "DisableAntiSpyware"}, "defender.disabled_by_policy"),
+        ({**_NORMAL, "disabled_by_policy": [1]}, "defender.disabled_by_policy"),
+    ],
+)
+def test_malformed_defender_status_is_named(defender, where):
+    with pytest.raises(InventoryError) as raised:
+        classify(windows(services=[{"name": "WinDefend", "state": "running"}], defender=defender))
+    assert raised.value.field == where
 
 
 @pytest.mark.parametrize(
