@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ansible_collections.avshift.remediation.plugins.module_utils import inventory_schema
 from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
+    EVIDENCE_KINDS,
     Catalogue,
     Product,
     Signatures,
@@ -44,13 +45,6 @@ _REQUIRED = {
 _TYPE_CHECKS = {
     "string": (lambda value: isinstance(value, str), "a string or null"),
     "boolean": (lambda value: isinstance(value, bool), "true, false or null"),
-}
-_EVIDENCE_KIND = {
-    "packages": "package",
-    "services": "service",
-    "processes": "process",
-    "drivers": "driver",
-    "security_center": "security_center",
 }
 # Security Center productState: bits 0xF000 hold the state, 0x1000 meaning "on".
 _STATE_MASK = 0xF000
@@ -140,7 +134,7 @@ class _Classification:
         index = self.signatures.indexes[kind]
         name_field = _NAME_FIELD[kind]
         fields = _FIELDS[kind]
-        evidence_kind = _EVIDENCE_KIND[kind]
+        evidence_kind = EVIDENCE_KINDS[kind]
         publishers = self.signatures.publishers
         shared_names = kind in ("services", "processes", "drivers")
         for position, entry in enumerate(entries):
@@ -162,7 +156,8 @@ class _Classification:
                         f"expected {check[1]}, got {describe_type(value)}",
                     )
             running = self._state_check(kind, entry, position)
-            candidates = index.lookup(normalize(kind, name))
+            normalized = normalize(kind, name)
+            candidates = index.lookup(normalized)
             if candidates:
                 finding, product = self.for_product(candidates, name, shared_names)
                 finding.add(evidence_kind, name)
