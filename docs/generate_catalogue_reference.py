@@ -279,6 +279,27 @@ def _introduction(catalogue, products) -> list[str]:
         "compliant) when the host shows what its *Counts as active* row names.",
         "- Notes are the catalogue's own comments.",
         "",
+        "## How a package is tied to a vendor",
+        "",
+        "A Linux package (dpkg or rpm) or a Windows uninstall entry is a vendor's in one of "
+        "these ways, the first that applies:",
+        "",
+        "1. Its name is one of a product's package names (`kesl`, `klnagent64`), or on "
+        "Windows matches one of its display-name patterns.",
+        "2. Its name matches an anchored pattern of a product: the pattern spans the whole "
+        f"name from its first character, with {BUCKET} literal characters before the first "
+        "wildcard (`drweb-*` is every name that starts with `drweb-`, never one that only "
+        "contains it).",
+        "3. Its publisher (dpkg Maintainer, rpm Vendor, the uninstall entry's Publisher) is "
+        "one of the vendor's publishers. Then a product's *published by the vendor* pattern "
+        "names the product: builds named for a certified distribution (`kesl*` covers a "
+        "`kesl-astra`). Without such a pattern the package is the vendor's as `other`.",
+        "",
+        "A package that only shares a vendor's prefix is not the vendor's: its name is no "
+        "product's, and its publisher is someone else's or none. Publishers compare after "
+        "folding case, quotes, punctuation, e-mail addresses and Cyrillic look-alike letters; "
+        "a vendor named in a description or comment never counts.",
+        "",
         "## Where the names come from",
         "",
         f"Every name carries its sources: {len(grades)} names, of them "

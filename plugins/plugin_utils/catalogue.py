@@ -44,7 +44,7 @@ _OTHER_PRODUCT_KEYS = {
     "sources",
 }
 _VENDOR_KEYS = {"name", "publishers", "paths", "sources", "products"}
-_SIGNATURE_KEY_KEYS = {"kinds", "label"}
+_SIGNATURE_KEY_KEYS = {"kinds", "label", "by_publisher"}
 _REFERENCE_KEYS = {"title", "url", "read", "grade"}
 _SOURCE_KEYS = {"ref", "excerpt", "unverified", "covers"}
 # How well a name is sourced, best first: seen in the vendor's (or Microsoft's) own
@@ -188,6 +188,9 @@ class OsFamily:
     state_dir: str  # avshift's own state on such a host (the remediation lock)
     signature_keys: dict  # catalogue key -> the inventory kinds it matches
     signature_labels: dict  # catalogue key -> how the catalogue reference names it
+    # Catalogue keys whose names count only for an entry published by the product's
+    # vendor (its publisher, dpkg Maintainer or rpm Vendor, is one of the vendor's).
+    by_publisher: frozenset = frozenset()
 
 
 @dataclass
@@ -287,6 +290,8 @@ class Signatures:
     publishers: dict[str, str]  # folded publisher -> vendor id
     paths: dict[str, PathOwner]  # normalized path -> whose it is
     path_list: list[str]  # as written in the catalogue, for collectors to test
+    # Names that count only for an entry of the product's own vendor (OsFamily.by_publisher).
+    publisher_indexes: dict[str, NameIndex] = field(default_factory=dict)
     publisher_grades: dict[str, str] = field(default_factory=dict)  # folded publisher -> grade
 
 
@@ -348,8 +353,13 @@ class Catalogue:
         inventory_kind = _INVENTORY_KINDS.get(kind)
         if product is None or inventory_kind is None:
             return UNVERIFIED
-        grade = sig.indexes[inventory_kind].grade(normalize(inventory_kind, value), product)
-        return grade or UNVERIFIED
+        normalized = normalize(inventory_kind, value)
+        grades = [
+            index.grade(normalized, product)
+            for index in (sig.indexes[inventory_kind], sig.publisher_indexes.get(inventory_kind))
+            if index is not None
+        ]
+        return best_grade(grade for grade in grades if grade is not None)
 
     def vendors_for(self, os_family: str) -> set[str]:
         """Vendors that have at least one product for the OS family."""
@@ -562,11 +572,10 @@ def _load_product(
         products[vendor].append(product)
         sig = signatures[os_family]
         for key, kinds in family.signature_keys.items():
+            indexes = sig.publisher_indexes if key in family.by_publisher else sig.indexes
             for pattern in _string_list(block.get(key), source, f"{block_where}.{key}"):
                 for kind in kinds:
-                    sig.indexes[kind].add(
-                        pattern, product, kind, source, provenance.grades[pattern]
-                    )
+                    indexes[kind].add(pattern, product, kind, source, provenance.grades[pattern])
         for path in _string_list(block.get("paths"), source, f"{block_where}.paths"):
             sig.paths[normalize("paths", path)] = PathOwner(
                 vendor, product, provenance.grades[path]
@@ -602,8 +611,13 @@ def _load_catalogue(path: str) -> Catalogue:
             publishers={},
             paths={},
             path_list=[],
+            publisher_indexes={
+                kind: NameIndex()
+                for key in family.by_publisher
+                for kind in family.signature_keys[key]
+            },
         )
-        for os_family in families
+        for os_family, family in families.items()
     }
     vendors: dict[str, str] = {}
     products: dict[str, list[Product]] = {}
@@ -663,7 +677,7 @@ def _load_families(spec, source) -> dict[str, OsFamily]:
         if unknown:
             raise CatalogueError(source, where, f"unknown keys {sorted(unknown)}")
         spec_keys = _expect(block.get("signature_keys"), dict, source, f"{where}.signature_keys")
-        keys, labels = {}, {}
+        keys, labels, by_publisher = {}, {}, set()
         for key, key_spec in spec_keys.items():
             key_where = f"{where}.signature_keys.{key}"
             _expect(key_spec, dict, source, key_where)
@@ -676,6 +690,13 @@ def _load_families(spec, source) -> dict[str, OsFamily]:
             for kind in keys[key]:
                 if kind not in KINDS:
                     raise CatalogueError(source, key_where, f"unknown inventory kind {kind!r}")
+            if key_spec.get("by_publisher", False) is not False:
+                # Only the package kind has a publisher to check.
+                if key_spec["by_publisher"] is not True or keys[key] != ("packages",):
+                    raise CatalogueError(
+                        source, f"{key_where}.by_publisher", "expected true, on packages only"
+                    )
+                by_publisher.add(key)
         families[family_id] = OsFamily(
             id=family_id,
             name=_expect(block.get("name", family_id), str, source, f"{where}.name"),
@@ -691,5 +712,6 @@ def _load_families(spec, source) -> dict[str, OsFamily]:
             state_dir=_expect(block.get("state_dir"), str, source, f"{where}.state_dir"),
             signature_keys=keys,
             signature_labels=labels,
+            by_publisher=frozenset(by_publisher),
         )
     return families

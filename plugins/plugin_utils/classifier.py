@@ -132,6 +132,7 @@ class _Classification:
         if not isinstance(entries, list):
             raise InventoryError(source, kind, f"expected a list, got {describe_type(entries)}")
         index = self.signatures.indexes[kind]
+        by_publisher = self.signatures.publisher_indexes.get(kind)
         name_field = _NAME_FIELD[kind]
         fields = _FIELDS[kind]
         evidence_kind = EVIDENCE_KINDS[kind]
@@ -166,7 +167,17 @@ class _Classification:
             elif kind == "packages" and entry.get("publisher"):
                 vendor = publishers.get(fold_publisher(entry["publisher"]))
                 if vendor is not None:
-                    finding = self.finding((vendor, "other", name), vendor, "other", name)
+                    # The publisher names the vendor; a name pattern of one of its
+                    # products (a certified build's "kesl-astra") names the product.
+                    own = [
+                        product
+                        for product in (by_publisher.lookup(normalized) if by_publisher else ())
+                        if product.vendor == vendor
+                    ]
+                    if own:
+                        finding, _product = self.for_product(own, name, False)
+                    else:
+                        finding = self.finding((vendor, "other", name), vendor, "other", name)
                     finding.add("package", name)
                     finding.add("publisher", entry["publisher"])
             elif kind == "security_center":

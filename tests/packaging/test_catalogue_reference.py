@@ -130,6 +130,13 @@ def test_page_shows_every_source_and_counts_the_unverified_names():
     assert row.endswith(f"| {len(names)} | {names.count(catalogue.UNVERIFIED)} |")
 
 
+def test_page_says_how_a_package_is_tied_to_a_vendor():
+    page = PAGE.read_text(encoding="utf-8")
+    section = page.split("## How a package is tied to a vendor")[1].split("\n## ")[0]
+    for way in ("package names", "anchored pattern", "Maintainer", "rpm Vendor", "`other`"):
+        assert way in section, way
+
+
 def test_active_row_shows_what_makes_an_approved_product_active():
     page = PAGE.read_text(encoding="utf-8")
     clamav = page.split("### ClamAV (`clamav_linux`)")[1]

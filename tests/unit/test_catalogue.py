@@ -438,3 +438,80 @@ def test_evidence_grade_is_the_best_grade_of_the_names_it_matches(
 ):
     owner = _shipped("kaspersky", product, os_family) if product else None
     assert CATALOGUE.evidence_grade(os_family, "kaspersky", owner, kind, value) == grade
+
+
+BY_PUBLISHER = (
+    "schema: 1\n"
+    + REFERENCES
+    + "vendors:\n"
+    + MINIMAL_VENDORS
+    + """\
+  kaspersky:
+    name: Kaspersky
+    publishers: [Kaspersky Lab]
+    sources: [{unverified: written for this test, covers: [Kaspersky Lab]}]
+    products:
+      kesl:
+        role: antivirus
+        linux:
+          packages: [kesl]
+          vendor_packages: ["kesl*"]
+          sources: [{unverified: written for this test, covers: [kesl, "kesl*"]}]
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("package", "expected"),
+    [
+        # A build named for its distribution, published by the vendor: the product.
+        (
+            {"name": "kesl-astra", "publisher": "Kaspersky Lab <support@kaspersky.com>"},
+            [("kesl", "kesl-astra", [("package", "kesl-astra"), ("publisher", "Kaspersky Lab")])],
+        ),
+        # The exact name needs no publisher.
+        ({"name": "kesl"}, [("kesl", "kesl", [("package", "kesl")])]),
+        # The vendor's publisher on a name no product has: the vendor's "other".
+        (
+            {"name": "klupdater", "publisher": "Kaspersky Lab"},
+            [("other", "klupdater", [("package", "klupdater"), ("publisher", "Kaspersky Lab")])],
+        ),
+        # The prefix without the vendor's publisher is someone else's package.
+        ({"name": "kesl-astra"}, []),
+        ({"name": "kesl-cleanup", "publisher": "IT Operations <itops@example.org>"}, []),
+    ],
+    ids=["published-build", "exact", "publisher-only", "no-publisher", "other-publisher"],
+)
+def test_a_vendor_package_pattern_counts_only_with_the_vendors_publisher(
+    tmp_path, package, expected
+):
+    catalogue = load_catalogue(_write_catalogue(tmp_path, BY_PUBLISHER))
+    policy = load_policy(
+        {
+            "disallowed_vendors": ["kaspersky"],
+            "approved": {"linux": ["clamav"], "windows": ["microsoft"]},
+        },
+        catalogue=catalogue,
+    )
+    package = {**package, "source": "dpkg"}
+    verdict = classify(inventory("linux", packages=[package]), policy, catalogue)
+    found = [
+        (
+            f["product"],
+            f["name"],
+            [(e["kind"], e["value"].split(" <")[0]) for e in f["evidence"]],
+        )
+        for f in verdict["disallowed"]
+    ]
+    assert found == expected
+    assert verdict["other"] == []
+
+
+def test_by_publisher_is_refused_on_a_key_that_is_not_packages(tmp_path):
+    data = yaml.safe_load(FAMILIES)
+    data["os_families"]["windows"]["signature_keys"]["services"]["by_publisher"] = True
+    path = tmp_path / "catalogue.yml"
+    path.write_text(yaml.safe_dump(data) + "schema: 1\nvendors:\n" + MINIMAL_VENDORS)
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(path)
+    assert caught.value.field == "os_families.windows.signature_keys.services.by_publisher"
