@@ -585,6 +585,125 @@ def test_each_security_center_component_is_its_own_product_in_any_order(order):
     }
 
 
+# Names Kaspersky's localised and certified builds show (the help pages the catalogue
+# cites for each), and the product each belongs to.
+FIELD_NAMES = [
+    # German: the agent comes after the product name.
+    ("windows", "packages", "Kaspersky Security Center 14 Administrationsagent", "klnagent"),
+    ("windows", "packages", "Kaspersky Security Center 14.2 Verwaltungskonsole", "ksc_console"),
+    ("windows", "packages", "Kaspersky Security Center 14.2 Administrationsserver", "ksc_server"),
+    ("windows", "packages", "Kaspersky Endpoint Security für Windows", "kes_windows"),
+    ("windows", "packages", "Kaspersky Security für Windows Server", "ksws"),
+    # French, Spanish, Italian.
+    ("windows", "packages", "Agent d'administration de Kaspersky Security Center 14", "klnagent"),
+    ("windows", "packages", "Console d'administration de Kaspersky Security Center", "ksc_console"),
+    ("windows", "packages", "Serveur d'administration de Kaspersky Security Center", "ksc_server"),
+    ("windows", "packages", "Kaspersky Endpoint Security pour Windows", "kes_windows"),
+    ("windows", "packages", "Kaspersky Security pour Windows Server", "ksws"),
+    ("windows", "packages", "Agente de red de Kaspersky Security Center 14", "klnagent"),
+    (
+        "windows",
+        "packages",
+        "Consola de administración de Kaspersky Security Center",
+        "ksc_console",
+    ),
+    (
+        "windows",
+        "packages",
+        "Servidor de administración de Kaspersky Security Center",
+        "ksc_server",
+    ),
+    ("windows", "packages", "Kaspersky Endpoint Security para Windows", "kes_windows"),
+    ("windows", "packages", "Agente di amministrazione di Kaspersky Security Center", "klnagent"),
+    (
+        "windows",
+        "packages",
+        "Console di amministrazione di Kaspersky Security Center",
+        "ksc_console",
+    ),
+    ("windows", "packages", "Kaspersky Endpoint Security per Windows", "kes_windows"),
+    ("windows", "packages", "Kaspersky Security Center 14.2 Web Console", "ksc_web_console"),
+    # The consumer line and its companions.
+    ("windows", "packages", "Kaspersky Basic", "kaspersky_home"),
+    ("windows", "packages", "Kaspersky VPN", "kvpn"),
+    ("windows", "packages", "Kaspersky Safe Kids", "ksk"),
+    ("windows", "services", "KSDE1.0.0", "kvpn"),
+    ("windows", "processes", "kpm.exe", "kpm"),
+    # Administration Server services, on failover-cluster nodes too.
+    ("windows", "services", "klwebsrv", "ksc_server"),
+    ("windows", "services", "ksnproxy", "ksc_server"),
+    ("windows", "services", "kladminserver_klfoc", "ksc_server"),
+    ("windows", "services", "klfocsvc_klfoc", "ksc_server"),
+    # KES 11/12 minifilters (Microsoft's allocated altitudes) and its updatable drivers.
+    ("windows", "drivers", "klbackupflt.sys", "kes_windows"),
+    ("windows", "drivers", "Klifsm", "kes_windows"),
+    ("windows", "drivers", "klupd_klif_arkmon.sys", "kes_windows"),
+    # Linux: certified builds, the Arm agent, the Security Center server's own agent.
+    ("linux", "packages", "kesl-astra", "kesl"),
+    ("linux", "packages", "kesl-gui-astra", "kesl"),
+    ("linux", "packages", "klnagent64-astra", "klnagent"),
+    ("linux", "packages", "klnagent", "klnagent"),
+    ("linux", "packages", "kess", "kess"),
+    ("linux", "services", "klnagent_srv", "ksc_server"),
+    ("linux", "services", "KSCWebConsole.service", "ksc_web_console"),
+]
+
+
+@pytest.mark.parametrize(
+    ("os_family", "kind", "name", "product"),
+    FIELD_NAMES,
+    ids=[f"{family}-{kind}-{name}" for family, kind, name, _ in FIELD_NAMES],
+)
+def test_localised_and_certified_kaspersky_names_go_to_their_product(
+    os_family, kind, name, product
+):
+    entry = {"name": name}
+    if kind == "services":
+        entry["state"] = "running"
+    verdict = classify(inventory(os_family, **{kind: [entry]}))
+    assert products(verdict["disallowed"]) == [("kaspersky", product)]
+
+
+def test_a_build_for_another_certified_distribution_goes_to_its_product_by_publisher():
+    """No list knows every distribution's build; Kaspersky as its publisher does."""
+    build = {"name": "kesl-redos", "publisher": "AO Kaspersky Lab <support@kaspersky.com>"}
+    verdict = classify(linux(packages=[build]))
+    assert products(verdict["disallowed"]) == [("kaspersky", "kesl")]
+    assert evidence(verdict["disallowed"][0]) == [
+        ("package", "kesl-redos"),
+        ("publisher", "AO Kaspersky Lab <support@kaspersky.com>"),
+    ]
+    # The same name from anyone else is nobody's.
+    local = {"name": "kesl-redos", "publisher": "IT Operations <itops@example.org>"}
+    assert classify(linux(packages=[local]))["disallowed"] == []
+
+
+GERMAN_SERVER_HOST = [
+    {
+        "name": "Kaspersky Security Center 14.2 Administrationsserver",
+        "publisher": "AO Kaspersky Lab",
+    },
+    {"name": "Kaspersky Security Center 14 Administrationsagent", "publisher": "AO Kaspersky Lab"},
+    {"name": "Kaspersky Security Center 14.2 Verwaltungskonsole", "publisher": "AO Kaspersky Lab"},
+]
+
+
+@pytest.mark.parametrize(
+    "order",
+    list(itertools.permutations(range(3))),
+    ids=lambda order: "-".join(("server", "agent", "console")[i] for i in order),
+)
+def test_german_security_center_components_are_their_own_products_in_any_order(order):
+    """The German agent and console also start with "Kaspersky Security Center": they
+    must not fall to the Administration Server, which is never removed."""
+    verdict = classify(windows(packages=[GERMAN_SERVER_HOST[i] for i in order]))
+    assert {f["product"]: f["name"] for f in verdict["disallowed"]} == {
+        "ksc_server": "Kaspersky Security Center 14.2 Administrationsserver",
+        "klnagent": "Kaspersky Security Center 14 Administrationsagent",
+        "ksc_console": "Kaspersky Security Center 14.2 Verwaltungskonsole",
+    }
+
+
 # -- publishers ----------------------------------------------------------------------------
 
 # Hand-written publisher strings (notes, and each vendor's usual legal name). The display
