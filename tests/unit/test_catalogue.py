@@ -40,6 +40,10 @@ REQUIRED_VENDORS = (
     "bitdefender",
     "microsoft",
     "clamav",
+    # Software that arrives by itself after the US ban, and two more EDR vendors.
+    "pango",
+    "sentinelone",
+    "paloalto",
 )
 EVIDENCE_KIND = {
     "packages": "package",

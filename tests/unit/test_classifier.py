@@ -704,6 +704,89 @@ def test_german_security_center_components_are_their_own_products_in_any_order(o
     }
 
 
+# September 2024: Kaspersky's update replaced itself with UltraAV on US consumer PCs.
+ULTRAAV_HOST = windows(
+    packages=[
+        {"name": "UltraAV", "publisher": "Pango Group"},
+        {"name": "UltraVPN", "publisher": "Pango Group"},
+    ],
+    security_center=[
+        {"display_name": "UltraAV", "product_state": 266240},
+        {"display_name": "Windows Defender", "product_state": 393472},
+    ],
+    services=[{"name": "WinDefend", "state": "stopped"}],
+)
+
+
+def test_ultraav_shows_under_other_antivirus_with_the_shipped_policy():
+    verdict = classify(ULTRAAV_HOST)
+    assert verdict["disallowed"] == []
+    assert sorted(products(verdict["other"])) == [("pango", "ultraav"), ("pango", "ultravpn")]
+    ultraav = next(f for f in verdict["other"] if f["product"] == "ultraav")
+    # Its Security Center entry is the same product, not an unknown antivirus.
+    assert evidence(ultraav) == [("package", "UltraAV"), ("security_center", "UltraAV")]
+    # It stood Defender down: the host is not compliant, and says why.
+    assert verdict["compliant"] is False
+    assert verdict["reasons"][0].startswith("no active approved antivirus")
+
+
+def test_ultraav_in_security_center_alone_is_still_ultraav():
+    entry = {"display_name": "UltraAV", "product_state": 266240}
+    verdict = classify(windows(security_center=[entry], services=[WINDEFEND_RUNNING]))
+    assert products(verdict["other"]) == [("pango", "ultraav")]
+    assert verdict["compliant"] is True
+
+
+def test_a_policy_may_disallow_ultraav_like_any_vendor():
+    verdict = classify(ULTRAAV_HOST, policy(["kaspersky", "pango"]))
+    assert sorted(products(verdict["disallowed"])) == [("pango", "ultraav"), ("pango", "ultravpn")]
+    assert verdict["other"] == []
+    assert "disallowed antivirus found: UltraAV (pango), UltraVPN (pango)" in verdict["reasons"]
+
+
+# Other vendors' Linux and Windows agents, as their own documentation names them.
+OTHER_AGENTS = [
+    ("linux", "services", "eraagent", ("eset", "eset_agent_linux")),
+    ("linux", "services", "eea", ("eset", "eset_linux")),
+    ("linux", "packages", "efs", ("eset", "eset_server_linux")),
+    ("linux", "services", "sophoslinuxsensor", ("sophos", "sophos_linux_sensor")),
+    ("linux", "services", "sisamdagent", ("symantec", "sep_linux")),
+    ("linux", "packages", "sdcss-sepagent", ("symantec", "sep_linux")),
+    ("linux", "services", "cma", ("trellix", "agent_linux")),
+    ("linux", "services", "bdsec-daemon", ("bitdefender", "gravityzone_linux")),
+    ("linux", "services", "splx", ("trendmicro", "serverprotect_linux")),
+    ("linux", "packages", "SentinelAgent", ("sentinelone", "sentinelone_linux")),
+    ("linux", "services", "traps_pmd", ("paloalto", "cortex_xdr_linux")),
+    ("windows", "services", "SentinelAgent", ("sentinelone", "sentinelone_windows")),
+    ("windows", "packages", "Sentinel Agent", ("sentinelone", "sentinelone_windows")),
+    ("windows", "services", "cyserver", ("paloalto", "cortex_xdr_windows")),
+    ("windows", "drivers", "tedrpers-8.2.0.sys", ("paloalto", "cortex_xdr_windows")),
+    ("windows", "services", "Sophos MCS Agent", ("sophos", "sophos_windows")),
+    ("windows", "drivers", "eamonm", ("eset", "eset_windows")),
+    ("windows", "drivers", "edrsensor", ("bitdefender", "gravityzone_windows")),
+    ("windows", "drivers", "TmEsFlt", ("trendmicro", "apex_one_windows")),
+    ("windows", "drivers", "FeKern", ("trellix", "hx_windows")),
+    ("windows", "drivers", "Spiderg3", ("drweb", "drweb_windows")),
+    ("windows", "services", "CSAgent", ("crowdstrike", "falcon_windows")),
+]
+
+
+@pytest.mark.parametrize(
+    ("os_family", "kind", "name", "expected"),
+    OTHER_AGENTS,
+    ids=[f"{family}-{kind}-{name}" for family, kind, name, _ in OTHER_AGENTS],
+)
+def test_other_vendors_agents_are_found_and_reported_as_other(os_family, kind, name, expected):
+    entry = {"name": name}
+    if kind == "services":
+        entry["state"] = "running"
+    verdict = classify(inventory(os_family, **{kind: [entry]}))
+    assert products(verdict["other"]) == [expected]
+    vendor = expected[0]
+    strict = classify(inventory(os_family, **{kind: [entry]}), policy(["kaspersky", vendor]))
+    assert products(strict["disallowed"]) == [expected]
+
+
 # -- publishers ----------------------------------------------------------------------------
 
 # Hand-written publisher strings (notes, and each vendor's usual legal name). The display
@@ -722,11 +805,12 @@ PUBLISHER_CASES = [
     ("crowdstrike", "windows", "CrowdStrike Device Control", "CrowdStrike, Inc."),
     ("sophos", "windows", "Sophos Connect", "Sophos Limited"),
     ("trellix", "windows", "McAfee WebAdvisor", "McAfee, LLC"),
-    ("trellix", "linux", "MFErt", "McAfee, Inc."),
+    ("trellix", "linux", "MFEdx", "McAfee, Inc."),
     ("symantec", "windows", "Symantec Encryption Desktop", "Symantec Corporation"),
     ("eset", "windows", "ESET Inspect Connector", "ESET, spol. s r.o."),
     ("trendmicro", "windows", "Trend Micro Maximum Security", "Trend Micro Inc."),
     ("bitdefender", "windows", "Bitdefender Total Security", "Bitdefender"),
+    ("sentinelone", "windows", "SentinelOne Singularity Ranger", "SentinelOne, Inc."),
 ]
 
 
