@@ -431,7 +431,8 @@ def _shipped(vendor: str, product_id: str, os_family: str):
         # A path or a publisher is the vendor's, whichever product it joined.
         ("linux", "kesl", "path", "/var/opt/kaspersky", "primary"),
         ("windows", None, "publisher", "Kaspersky Lab", "primary"),
-        ("windows", None, "publisher", '"AO Kaspersky Lab"', "unverified"),
+        ("windows", None, "publisher", '"AO Kaspersky Lab"', "primary"),
+        ("windows", None, "publisher", "Kaspersky Lab UK Ltd", "unverified"),
         # Not a name of this product, or of this vendor, at all.
         ("linux", "kesl", "package", "klnagent64", "unverified"),
         ("linux", "kesl", "path", "/opt/CrowdStrike", "unverified"),
