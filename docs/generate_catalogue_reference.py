@@ -311,7 +311,9 @@ def _introduction(catalogue, products) -> list[str]:
         "public scripts, press.",
         "- *unverified*: no source one can open; the catalogue says why (often: seen only in "
         "a public script whose repository was not recorded). Unverified names are marked "
-        "so in the tables below; they detect and report like any other.",
+        "so in the tables below; they detect and report like any other, but a removal "
+        "planned on unverified names alone is held in the removal plan until an operator "
+        "confirms it (`avshift_remediate_confirmed`, `avshift_uninstall_confirmed`).",
         "",
         "Under each product, its sources: the page, its grade and the date it was read, the "
         "names it shows, and the words of it that show them.",
@@ -350,6 +352,20 @@ def _removal_section(catalogue, products) -> list[str]:
     for step, role in enumerate(catalogue.removal_order, start=1):
         names = sorted({p.name for p in products if p.role == role})
         out.append(f"| {step} | `{role}` | {', '.join(names) or 'none'} |")
+    out += [
+        "",
+        "Products of these roles are never removed: the removal plan holds them, with the "
+        "reason, and a host that has one is not remediated. The management agent a vendor's "
+        "management server runs on its own host is held with it.",
+        "",
+    ]
+    out += [f"- `{role}`: {_text(why)}" for role, why in catalogue.refused_roles.items()]
+    protected = sorted({p.name for p in products if p.uninstall_properties}, key=str.casefold)
+    out += [
+        "",
+        "Products whose removal takes a password when the vendor's password protection is "
+        f"on (the uninstall properties under each product): {', '.join(protected) or 'none'}.",
+    ]
     return out
 
 

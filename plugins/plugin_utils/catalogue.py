@@ -303,6 +303,8 @@ class Catalogue:
     source: str
     removal_order: tuple[str, ...] = ()  # product roles, first removed first
     os_families: dict[str, OsFamily] = field(default_factory=dict)
+    # Product roles avshift never removes -> why (the removal plan holds them).
+    refused_roles: dict[str, str] = field(default_factory=dict)
     references: dict[str, Reference] = field(default_factory=dict)
     # vendor id -> where its publishers and vendor-wide paths were seen
     vendor_provenance: dict[str, Provenance] = field(default_factory=dict)
@@ -583,6 +585,17 @@ def _load_product(
             sig.path_list.append(path)
 
 
+def _refused_roles(spec, removal_order, source) -> dict[str, str]:
+    refused = _expect(spec if spec is not None else {}, dict, source, "removal_refused")
+    for role in refused:
+        if role not in removal_order:
+            raise CatalogueError(source, f"removal_refused.{role}", "not a role of removal_order")
+    return {
+        str(role): _nonempty_text(why, source, f"removal_refused.{role}")
+        for role, why in refused.items()
+    }
+
+
 def load_catalogue(path: str | os.PathLike | None = None) -> Catalogue:
     """Read and index a catalogue file (the shipped one by default)."""
     return _load_catalogue(str(path or CATALOGUE_PATH))
@@ -662,6 +675,7 @@ def _load_catalogue(path: str) -> Catalogue:
         source=source,
         removal_order=removal_order,
         os_families=families,
+        refused_roles=_refused_roles(data.get("removal_refused"), removal_order, source),
         references=references,
         vendor_provenance=vendor_provenance,
     )

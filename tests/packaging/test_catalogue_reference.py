@@ -165,3 +165,22 @@ def test_catalogue_key_unknown_to_the_page_fails_the_generation(tmp_path, monkey
     )
     with pytest.raises(generator.UndescribedKeyError, match=r"kesl\.linux: keys \['paths'\]"):
         generator.render()
+
+
+def test_page_says_which_removals_are_refused_and_which_take_a_password():
+    from ansible_collections.avshift.remediation.plugins.plugin_utils import catalogue
+
+    page = PAGE.read_text(encoding="utf-8")
+    section = page.split("## Removal order")[1].split("\n## ")[0]
+    shipped = catalogue.load_catalogue()
+    assert shipped.refused_roles, "the shipped catalogue refuses the management servers"
+    for role, why in shipped.refused_roles.items():
+        assert f"- `{role}`: {' '.join(why.split())}" in section
+    assert "holds their keys and policies" in section
+    protected = section.split("takes a password")[1]
+    for name in (
+        "Kaspersky Endpoint Security for Windows",
+        "Kaspersky Security Center Network Agent",
+        "SentinelOne Singularity Agent for Windows",
+    ):
+        assert name in protected, name
