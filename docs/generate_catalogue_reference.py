@@ -47,6 +47,7 @@ COMMAND = ".venv/bin/python docs/generate_catalogue_reference.py"
 COMMON_ROWS = (
     ("paths", "Paths (and registry keys)"),
     ("uninstall_properties", "Properties of a password-protected uninstall"),
+    ("uninstall_note", "Told to the operator before its removal"),
     ("install", "Installed by avshift"),
     ("sources", "Where the names were seen"),
 )
@@ -68,6 +69,8 @@ def rows(catalogue) -> dict[str, tuple[tuple[str, str], ...]]:
 def _row_value(key: str, value, grades=None) -> str:
     if key == "sources":
         return _grade_counts(grades.values()) + ", listed below"
+    if key == "uninstall_note":
+        return _text(value)
     if key == "install":
         facts = ", ".join(f"{name} `{fact}`" for name, fact in (value.get("facts") or {}).items())
         return (
@@ -113,6 +116,10 @@ def _notes(lines: list[str], key: yaml.Node, value: yaml.Node) -> list[str]:
     # A block sequence ends where the next key starts: its last item ends it here.
     if isinstance(value, yaml.SequenceNode) and value.value and not value.flow_style:
         last = value.value[-1].end_mark.line
+    elif isinstance(value, yaml.ScalarNode) and value.style in (">", "|"):
+        # A block scalar ends where the next line after it starts, and takes the
+        # comments of the next key with it unless stopped before that line.
+        last = value.end_mark.line - (value.end_mark.column == 0)
     else:
         last = value.end_mark.line
     notes: list[str] = []

@@ -41,6 +41,7 @@ _OTHER_PRODUCT_KEYS = {
     "active_processes",
     "uninstall_properties",
     "install",
+    "uninstall_note",
     "sources",
 }
 _VENDOR_KEYS = {"name", "publishers", "paths", "sources", "products"}
@@ -162,6 +163,9 @@ class Product:
     # Windows: msiexec properties of a password-protected uninstall, with {login},
     # {password} or {password_utf16le_hex} where the credentials go.
     uninstall_properties: tuple[str, ...] = ()
+    # What the operator should know before its removal (a protection avshift cannot
+    # pass, a vendor tool to use instead); the removal plan notes it.
+    uninstall_note: str | None = None
     # How avshift installs the product, when it can: the install role's task file and
     # when it may run (BEFORE_REMOVAL); None for products avshift does not install.
     installer: Installer | None = None
@@ -569,6 +573,13 @@ def _load_product(
                 )
             ),
             installer=_installer(block, source, block_where),
+            uninstall_note=(
+                None
+                if block.get("uninstall_note") is None
+                else _nonempty_text(
+                    block["uninstall_note"], source, f"{block_where}.uninstall_note"
+                )
+            ),
             provenance=provenance,
         )
         products[vendor].append(product)

@@ -556,6 +556,8 @@ def _step(finding, os_family, host, inventory, catalogue, passwords, mask, where
         "hold_reason": None,
         "notes": notes,
     }
+    if product is not None and product.uninstall_note:
+        notes.append(product.uninstall_note)
     if os_family == "linux":
         step["packages"], step["packages_by_source"] = _linux_packages(finding, inventory, where)
     else:

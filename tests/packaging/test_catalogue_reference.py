@@ -61,6 +61,8 @@ def test_every_name_the_catalogue_lists_is_on_the_page():
                         continue  # test_page_shows_every_source_and_counts_the_unverified_names
                     if key == "install":
                         names += [values["task_file"], *(values.get("facts") or {}).values()]
+                    elif key == "uninstall_note":
+                        names.append(" ".join(values.split()))
                     else:
                         names += values
         missing += [name for name in names if f"`{name}`" not in page and name not in page]
@@ -184,3 +186,13 @@ def test_page_says_which_removals_are_refused_and_which_take_a_password():
         "SentinelOne Singularity Agent for Windows",
     ):
         assert name in protected, name
+    # What avshift cannot do for a product is told under it.
+    kea = page.split("### Kaspersky Endpoint Agent (`kea`)")[1].split("### ")[0]
+    [note] = [line for line in kea.splitlines() if line.startswith("| Told to the operator")]
+    assert note.startswith("| Told to the operator before its removal | with password protection")
+    # A folded note ends at its own last line: the comment on the key after it is not its.
+    assert note.endswith("by themselves | |")
+    paths = next(line for line in kea.splitlines() if line.startswith("| Paths"))
+    assert paths.endswith(
+        "| Its process is agent.exe, a name many agents share: not a signature. |"
+    )

@@ -364,6 +364,13 @@ SOURCED = UNVERIFIED % "[kesl]"
             "unverified: x, excerpt: kesl, covers: [kesl]}]}\n",
             "either ref",
         ),
+        # A note for the operator is words, not an empty placeholder.
+        (
+            "      bad:\n        linux: {packages: [kesl], uninstall_note: '  ', "
+            + SOURCED
+            + "}\n",
+            "uninstall_note",
+        ),
     ],
 )
 def test_malformed_catalogue_is_refused_naming_the_bad_entry(tmp_path, fragment, bad):

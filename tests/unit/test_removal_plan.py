@@ -650,6 +650,14 @@ def test_a_confirmation_that_names_no_catalogue_product_fails(confirmed):
     assert "confirmed" in message
 
 
+def test_the_plan_notes_what_avshift_cannot_do_for_a_product():
+    ksws = "Kaspersky Security for Windows Server"
+    code = "{6A1D2B3C-4E5F-4061-8A9B-C0D1E2F3A4B5}"
+    step = step_of(removal_plan(windows_scan([windows_package(ksws, code)])), "ksws")
+    assert any("turn protection off in its policy first" in note for note in step["notes"])
+    assert step["hold"] is None
+
+
 def test_sentinelone_takes_its_passphrase_as_uninstall_key():
     code = "{4F6A2E1B-3C5D-4E7F-8A9B-0C1D2E3F4A5B}"
     entry = windows_package("Sentinel Agent", code, publisher="SentinelOne, Inc.")
