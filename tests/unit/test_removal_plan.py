@@ -13,11 +13,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.avshift.remediation.plugins.filter.removal_plan import (
     FilterModule,
 )
+from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import load_catalogue
 from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import classify
 from ansible_collections.avshift.remediation.plugins.plugin_utils.policy import load_policy
 from ansible_collections.avshift.remediation.plugins.plugin_utils.removal import (
@@ -672,3 +674,68 @@ def test_the_filter_takes_the_confirmations():
     scan = linux_scan([("kav4ws", "rpm", "")])
     plan = FilterModule().filters()["removal_plan"](scan, confirmed=["kaspersky/kav4ws"])
     assert [step["hold"] for step in plan] == [None]
+
+
+# -- every Kaspersky component: its place, its password, its refusal --------------------
+
+# The hand-written cases use names without a source too: confirmed, so only the refusals
+# the catalogue makes are held.
+CONFIRM_ALL = [f"kaspersky/{product.id}" for product in load_catalogue().products["kaspersky"]] + [
+    "kaspersky/other"
+]
+
+PRODUCT_CASES = yaml.safe_load(
+    (Path(__file__).resolve().parents[1] / "data" / "hand_written" / "products.yml").read_text(
+        encoding="utf-8"
+    )
+)
+KASPERSKY_CASES = [
+    (key.split("/")[1], family, entries)
+    for key, families in PRODUCT_CASES.items()
+    if key.startswith("kaspersky/")
+    for family, entries in families.items()
+]
+
+
+def _case_scan(family: str, entries: dict) -> dict:
+    inventory = {"schema": 1, "host": HOST, "os_family": family, **entries}
+    return scan_of(inventory)
+
+
+@pytest.mark.parametrize(
+    ("product_id", "family", "entries"),
+    KASPERSKY_CASES,
+    ids=[f"{product}-{family}" for product, family, _ in KASPERSKY_CASES],
+)
+def test_every_kaspersky_component_has_its_place_password_and_refusal(product_id, family, entries):
+    catalogue = load_catalogue()
+    product = catalogue.product("kaspersky", product_id, family)
+    step = step_of(removal_plan(_case_scan(family, entries), confirmed=CONFIRM_ALL), product_id)
+    assert step["role"] == product.role
+    # Which need a password: exactly those with a password-protected uninstall.
+    assert step["needs_password"] is bool(product.uninstall_properties)
+    # Which are refused: every product of a role the catalogue never removes.
+    refused = product.role in catalogue.refused_roles
+    assert (step["hold"] == HOLD_REFUSED) is refused
+    if refused:
+        assert "it manages other hosts and holds their keys and policies" in step["hold_reason"]
+
+
+def test_a_host_with_every_kaspersky_component_removes_them_in_the_catalogues_order():
+    catalogue = load_catalogue()
+    for family in ("linux", "windows"):
+        merged: dict[str, list] = {}
+        for _product, case_family, entries in KASPERSKY_CASES:
+            if case_family == family:
+                for kind, items in entries.items():
+                    merged.setdefault(kind, []).extend(items)
+        plan = removal_plan(_case_scan(family, merged), confirmed=CONFIRM_ALL)
+        ranks = [catalogue.removal_rank(step["role"]) for step in plan if not step["residue"]]
+        assert ranks == sorted(ranks), [step["product"] for step in plan]
+        # Consoles go before the Administration Server, the Network Agent after it.
+        products = [step["product"] for step in plan]
+        assert products.index("ksc_server") < products.index("klnagent"), products
+        console = "ksc_console" if family == "windows" else "ksc_web_console"
+        assert products.index(console) < products.index("ksc_server"), products
+        # The server's host keeps its own agent too: both are held.
+        assert step_of(plan, "klnagent")["hold"] == HOLD_REFUSED
