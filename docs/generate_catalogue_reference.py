@@ -30,6 +30,8 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue impo
     _SUFFIXES as SUFFIXES,
 )
 from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
+    GRADES,
+    UNVERIFIED,
     load_catalogue,
 )
 from ansible_collections.avshift.remediation.plugins.plugin_utils.policy import load_policy
@@ -45,7 +47,9 @@ COMMAND = ".venv/bin/python docs/generate_catalogue_reference.py"
 COMMON_ROWS = (
     ("paths", "Paths (and registry keys)"),
     ("uninstall_properties", "Properties of a password-protected uninstall"),
+    ("uninstall_note", "Told to the operator before its removal"),
     ("install", "Installed by avshift"),
+    ("sources", "Where the names were seen"),
 )
 ACTIVE_KEYS = ("active_services", "active_processes")
 
@@ -62,14 +66,25 @@ def rows(catalogue) -> dict[str, tuple[tuple[str, str], ...]]:
     }
 
 
-def _row_value(key: str, value) -> str:
+def _row_value(key: str, value, grades=None) -> str:
+    if key == "sources":
+        return _grade_counts(grades.values()) + ", listed below"
+    if key == "uninstall_note":
+        return _text(value)
     if key == "install":
         facts = ", ".join(f"{name} `{fact}`" for name, fact in (value.get("facts") or {}).items())
         return (
             f"task file `{value['task_file']}`; turned on before the removal: "
             f"{value['before_removal']}" + (f"; it knows the {facts}" if facts else "")
         )
-    return _names(value)
+    return _names(value, grades)
+
+
+def _grade_counts(grades) -> str:
+    grades = list(grades)
+    return ", ".join(
+        f"{sum(1 for grade in grades if grade == name)} {name}" for name in GRADES if name in grades
+    )
 
 
 _COMMENT = re.compile(r"(?:^|\s)#\s?(?P<text>.*)$")
@@ -101,6 +116,10 @@ def _notes(lines: list[str], key: yaml.Node, value: yaml.Node) -> list[str]:
     # A block sequence ends where the next key starts: its last item ends it here.
     if isinstance(value, yaml.SequenceNode) and value.value and not value.flow_style:
         last = value.value[-1].end_mark.line
+    elif isinstance(value, yaml.ScalarNode) and value.style in (">", "|"):
+        # A block scalar ends where the next line after it starts, and takes the
+        # comments of the next key with it unless stopped before that line.
+        last = value.end_mark.line - (value.end_mark.column == 0)
     else:
         last = value.end_mark.line
     notes: list[str] = []
@@ -120,8 +139,35 @@ def _mapping(node: yaml.Node) -> dict[str, tuple[yaml.Node, yaml.Node]]:
     return {key.value: (key, value) for key, value in node.value}
 
 
-def _names(values) -> str:
-    return ", ".join(f"`{value}`".replace("|", "\\|") for value in values or ()) or "none"
+def _names(values, grades=None) -> str:
+    """Names as code, each unverified one said to be (grades: name -> grade)."""
+    shown = []
+    for value in values or ():
+        mark = " (unverified)" if grades and grades.get(value) == UNVERIFIED else ""
+        shown.append(f"`{value}`{mark}".replace("|", "\\|"))
+    return ", ".join(shown) or "none"
+
+
+def _text(text: str) -> str:
+    """Catalogue text in a Markdown line or table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _sources(provenance) -> list[str]:
+    """Where a block's names were seen, one line per source."""
+    out = []
+    for source in provenance.sources:
+        names = ", ".join(f"`{name}`".replace("|", "\\|") for name in source.covers)
+        if source.reference is not None:
+            ref = source.reference
+            out.append(
+                f"- [{_text(ref.title)}]({ref.url}) ({ref.grade}, read {ref.read}): {names}. "
+                f"“{_text(source.excerpt)}”"
+            )
+        else:
+            seen = f" Seen: “{_text(source.excerpt)}”" if source.excerpt else ""
+            out.append(f"- Unverified, {_text(source.unverified)}: {names}.{seen}")
+    return out
 
 
 def _join_notes(notes: list[str]) -> str:
@@ -173,13 +219,17 @@ def _product_section(catalogue, lines, product_id, spec_node, spec, product, ran
                 "family's signature_keys"
             )
         block_nodes = _mapping(nodes[os_family][1])
+        grades = catalogue.product(product.vendor, product_id, os_family).provenance.grades
         out += [f"| {labels[os_family]} | Names | Notes |", "|---|---|---|"]
         for key, label in family_rows:
             if key in block:
-                notes = _join_notes(_notes(lines, *block_nodes[key]))
-                value = _row_value(key, block[key])
+                # A source's excerpt may hold a "#": not a note of the catalogue's.
+                notes = "" if key == "sources" else _join_notes(_notes(lines, *block_nodes[key]))
+                value = _row_value(key, block[key], grades)
                 out.append(f"| {label} | {value} | {notes} |".replace("|  |", "| |"))
         out += [f"| Counts as active | {_active_row(block, os_family)} | |", ""]
+        provenance = catalogue.product(product.vendor, product_id, os_family).provenance
+        out += [f"Where its {labels[os_family]} names were seen:", "", *_sources(provenance), ""]
     return out
 
 
@@ -191,8 +241,17 @@ def _optional_suffixes() -> str:
     )
 
 
+def _all_grades(products, vendor_provenances) -> list[str]:
+    """The grade of every name written: per product block, and per vendor."""
+    grades = [grade for product in products for grade in product.provenance.grades.values()]
+    for provenance in vendor_provenances:
+        grades += provenance.grades.values()
+    return grades
+
+
 def _introduction(catalogue, products) -> list[str]:
     labels = family_labels(catalogue)
+    grades = _all_grades(products, catalogue.vendor_provenance.values())
     per_family = {
         family: len({(p.vendor, p.id) for p in products if p.os_family == family})
         for family in labels
@@ -225,8 +284,46 @@ def _introduction(catalogue, products) -> list[str]:
         "residue (files left behind by a removal).",
         "- A product counts as active (an approved one must, for its host to be "
         "compliant) when the host shows what its *Counts as active* row names.",
-        "- Notes are the catalogue's own comments; *unverified* marks names reported but "
-        "not confirmed from a primary source.",
+        "- Notes are the catalogue's own comments.",
+        "",
+        "## How a package is tied to a vendor",
+        "",
+        "A Linux package (dpkg or rpm) or a Windows uninstall entry is a vendor's in one of "
+        "these ways, the first that applies:",
+        "",
+        "1. Its name is one of a product's package names (`kesl`, `klnagent64`), or on "
+        "Windows matches one of its display-name patterns.",
+        "2. Its name matches an anchored pattern of a product: the pattern spans the whole "
+        f"name from its first character, with {BUCKET} literal characters before the first "
+        "wildcard (`drweb-*` is every name that starts with `drweb-`, never one that only "
+        "contains it).",
+        "3. Its publisher (dpkg Maintainer, rpm Vendor, the uninstall entry's Publisher) is "
+        "one of the vendor's publishers. Then a product's *published by the vendor* pattern "
+        "names the product: builds named for a certified distribution (`kesl*` covers a "
+        "`kesl-astra`). Without such a pattern the package is the vendor's as `other`.",
+        "",
+        "A package that only shares a vendor's prefix is not the vendor's: its name is no "
+        "product's, and its publisher is someone else's or none. Publishers compare after "
+        "folding case, quotes, punctuation, e-mail addresses and Cyrillic look-alike letters; "
+        "a vendor named in a description or comment never counts.",
+        "",
+        "## Where the names come from",
+        "",
+        f"Every name carries its sources: {len(grades)} names, of them "
+        f"{_grade_counts(grades)}, from {len(catalogue.references)} references. The "
+        "catalogue loader refuses a name without a source.",
+        "",
+        "- *primary*: seen in the vendor's (or Microsoft's) own documentation or code.",
+        "- *secondary*: seen in public third-party material one can open: community tables, "
+        "public scripts, press.",
+        "- *unverified*: no source one can open; the catalogue says why (often: seen only in "
+        "a public script whose repository was not recorded). Unverified names are marked "
+        "so in the tables below; they detect and report like any other, but a removal "
+        "planned on unverified names alone is held in the removal plan until an operator "
+        "confirms it (`avshift_remediate_confirmed`, `avshift_uninstall_confirmed`).",
+        "",
+        "Under each product, its sources: the page, its grade and the date it was read, the "
+        "names it shows, and the words of it that show them.",
     ]
 
 
@@ -262,6 +359,20 @@ def _removal_section(catalogue, products) -> list[str]:
     for step, role in enumerate(catalogue.removal_order, start=1):
         names = sorted({p.name for p in products if p.role == role})
         out.append(f"| {step} | `{role}` | {', '.join(names) or 'none'} |")
+    out += [
+        "",
+        "Products of these roles are never removed: the removal plan holds them, with the "
+        "reason, and a host that has one is not remediated. The management agent a vendor's "
+        "management server runs on its own host is held with it.",
+        "",
+    ]
+    out += [f"- `{role}`: {_text(why)}" for role, why in catalogue.refused_roles.items()]
+    protected = sorted({p.name for p in products if p.uninstall_properties}, key=str.casefold)
+    out += [
+        "",
+        "Products whose removal takes a password when the vendor's password protection is "
+        f"on (the uninstall properties under each product): {', '.join(protected) or 'none'}.",
+    ]
     return out
 
 
@@ -273,16 +384,21 @@ def _vendor_table(catalogue, policy) -> list[str]:
         "",
         "| Vendor | Id | Shipped policy | "
         + " | ".join(f"{label} products" for label in labels.values())
-        + " |",
-        "|---|---|---|" + "---|" * len(labels),
+        + " | Names | Unverified |",
+        "|---|---|---|" + "---|" * len(labels) + "---|---|",
     ]
     for vendor, name in catalogue.vendors.items():
         counts = " | ".join(
             str(sum(1 for p in catalogue.products[vendor] if p.os_family == family))
             for family in labels
         )
+        grades = _all_grades(catalogue.products[vendor], [catalogue.vendor_provenance[vendor]])
+        unverified = sum(1 for grade in grades if grade == UNVERIFIED)
         words = _policy_words(vendor, policy, labels)
-        out.append(f"| [{name}](#{vendor}) | `{vendor}` | {words} | {counts} |")
+        out.append(
+            f"| [{name}](#{vendor}) | `{vendor}` | {words} | {counts} | {len(grades)} "
+            f"| {unverified} |"
+        )
     return out
 
 
@@ -298,15 +414,18 @@ def _vendor_section(catalogue, policy, lines, vendor, spec, node) -> list[str]:
         "",
         f"Shipped policy: {_policy_words(vendor, policy, family_labels(catalogue))}.",
         "",
-        f"Publishers: {_names(spec.get('publishers'))}.{note}",
+        f"Publishers: {_names(spec.get('publishers'), catalogue.vendor_provenance[vendor].grades)}."
+        f"{note}",
         "",
         "Vendor paths (residue when found alone):",
         "",
     ]
     labels = family_labels(catalogue)
+    provenance = catalogue.vendor_provenance[vendor]
     for family, label in labels.items():
-        out.append(f"- {label}: {_names((spec.get('paths') or {}).get(family))}")
-    out.append("")
+        paths = (spec.get("paths") or {}).get(family)
+        out.append(f"- {label}: {_names(paths, provenance.grades)}")
+    out += ["", "Where its publishers and vendor paths were seen:", "", *_sources(provenance), ""]
     product_nodes = _mapping(nodes["products"][1])
     for product_id, product_spec in spec["products"].items():
         family = next(family for family in labels if family in product_spec)

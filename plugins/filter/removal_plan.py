@@ -48,6 +48,14 @@ description:
     contain one.
   - Only paths that the catalogue lists for the finding's vendor are planned for
     removal; any other path fails the filter.
+  - Some steps are held, not carried out, and say why in C(hold) and C(hold_reason); they
+    keep their place in the plan, so that the plan shows them. C(refused) means the
+    catalogue never removes the product's role (its C(removal_refused); a Kaspersky
+    Security Center Administration Server manages other hosts and holds their keys and
+    policies), or that it is the management agent such a server runs on its own host.
+    C(confirm) means every piece of its evidence is a catalogue name no source confirms,
+    and O(confirmed) does not list it. The roles refuse a host whose plan holds a step,
+    before changing anything.
 positional: _input
 options:
   _input:
@@ -68,6 +76,14 @@ options:
     description: Mask the credentials of O(passwords) as C(********) in the result.
     type: bool
     default: false
+  confirmed:
+    description:
+      - Findings an operator has checked, as C(vendor/product) (C(kaspersky/klms),
+        C(kaspersky/other), C(kaspersky/residue)). A finding whose every piece of evidence
+        is a name no source confirms is held (C(hold=confirm)) unless it is listed here.
+      - An entry that names no catalogue vendor and product fails the filter.
+    type: list
+    elements: str
 notes:
   - C(msiexec) exit codes 0, 1605 (already gone), 1641 and 3010 (reboot) count as done;
     1603 on a protected product means C(uninstall password required for <name> on
@@ -161,6 +177,14 @@ _value:
       description: Catalogue paths of the vendor found on the host (residue to remove).
       type: list
       elements: str
+    hold:
+      description:
+        - Null for a step to carry out; C(refused) or C(confirm) for one the roles must
+          not carry out (see the description).
+      type: str
+    hold_reason:
+      description: Why the step is held, in words; null when it is not.
+      type: str
     notes:
       description: What the operator should know about this step.
       type: list
@@ -186,13 +210,15 @@ _value:
       protected: true
       needs_password: true
       paths: ["C:\\Program Files (x86)\\Kaspersky Lab"]
+      hold: null
+      hold_reason: null
       notes: []
 """
 
 
-def removal_plan(scan, passwords=None, mask=False):
+def removal_plan(scan, passwords=None, mask=False, confirmed=None):
     try:
-        return _removal_plan(scan, passwords=passwords, mask=bool(mask))
+        return _removal_plan(scan, passwords=passwords, mask=bool(mask), confirmed=confirmed)
     except (PlanError, InputError) as exc:
         raise AnsibleFilterError(f"removal_plan: {exc}") from None
 

@@ -6,16 +6,22 @@ Names compare case-insensitively after a per-kind normalisation (".exe", ".servi
 ".sys"/".ko" are optional). Exact names are looked up in a dict; wildcard patterns are
 bucketed by their first three characters, so a name costs one or two dict look-ups and
 rarely a regular-expression match: classifying stays close to the cost of reading JSON.
+
+Every name carries where it was seen (its provenance): a reference with a grade, or
+"unverified" and why. The loader refuses a name without a source, and answers how well
+the evidence of a finding is sourced (Catalogue.evidence_grade).
 """
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -36,7 +42,26 @@ _OTHER_PRODUCT_KEYS = {
     "active_processes",
     "uninstall_properties",
     "install",
+    "uninstall_note",
+    "sources",
 }
+_VENDOR_KEYS = {"name", "publishers", "paths", "sources", "products"}
+_SIGNATURE_KEY_KEYS = {"kinds", "label", "by_publisher"}
+_REFERENCE_KEYS = {"title", "url", "read", "grade"}
+_SOURCE_KEYS = {"ref", "excerpt", "unverified", "covers"}
+# How well a name is sourced, best first: seen in the vendor's (or Microsoft's) own
+# documentation or code; seen in public third-party material one can open; no source.
+GRADES = ("primary", "secondary", "unverified")
+UNVERIFIED = GRADES[-1]
+# How an inventory entry of each kind shows in a finding's evidence.
+EVIDENCE_KINDS = {
+    "packages": "package",
+    "services": "service",
+    "processes": "process",
+    "drivers": "driver",
+    "security_center": "security_center",
+}
+_INVENTORY_KINDS = {evidence: kind for kind, evidence in EVIDENCE_KINDS.items()}
 _FAMILY_KEYS = {
     "name",
     "module_suffix",
@@ -91,6 +116,40 @@ def fold_publisher(publisher: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
+def best_grade(grades) -> str:
+    """The best of some grades (unverified when there are none)."""
+    return min(grades, key=GRADES.index, default=UNVERIFIED)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A page, document or repository file where names were seen."""
+
+    id: str
+    title: str
+    url: str
+    read: str  # the date it was read, ISO 8601
+    grade: str  # primary or secondary
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where some of a product's (or a vendor's) names were seen, or that none was found."""
+
+    covers: tuple[str, ...]  # the names as the catalogue writes them
+    grade: str
+    reference: Reference | None = None  # None: unverified
+    excerpt: str | None = None  # the words of the reference (or of what was seen) that show them
+    unverified: str | None = None  # why no source is given
+
+
+@dataclass(frozen=True)
+class Provenance:
+    sources: tuple[Source, ...] = ()
+    # name as written -> the best grade among the sources that cover it
+    grades: dict = field(default_factory=dict)
+
+
 @dataclass(frozen=True, eq=False)
 class Product:
     vendor: str
@@ -108,9 +167,14 @@ class Product:
     # Windows: msiexec properties of a password-protected uninstall, with {login},
     # {password} or {password_utf16le_hex} where the credentials go.
     uninstall_properties: tuple[str, ...] = ()
+    # What the operator should know before its removal (a protection avshift cannot
+    # pass, a vendor tool to use instead); the removal plan notes it.
+    uninstall_note: str | None = None
     # How avshift installs the product, when it can: the install role's task file and
     # when it may run (BEFORE_REMOVAL); None for products avshift does not install.
     installer: Installer | None = None
+    # Where its names were seen, on this OS family.
+    provenance: Provenance = field(default_factory=Provenance)
 
 
 @dataclass(frozen=True)
@@ -132,6 +196,9 @@ class OsFamily:
     state_dir: str  # avshift's own state on such a host (the remediation lock)
     signature_keys: dict  # catalogue key -> the inventory kinds it matches
     signature_labels: dict  # catalogue key -> how the catalogue reference names it
+    # Catalogue keys whose names count only for an entry published by the product's
+    # vendor (its publisher, dpkg Maintainer or rpm Vendor, is one of the vendor's).
+    by_publisher: frozenset = frozenset()
 
 
 @dataclass
@@ -139,19 +206,26 @@ class NameIndex:
     """Exact names and wildcard patterns of one inventory kind, for one OS family."""
 
     exact: dict[str, list[Product]] = field(default_factory=dict)
-    buckets: dict[str, list[tuple[int, re.Pattern, Product]]] = field(default_factory=dict)
-    floating: list[tuple[str, int, re.Pattern, Product]] = field(default_factory=list)
+    # (literal characters, regex, product, grade)
+    buckets: dict[str, list[tuple[int, re.Pattern, Product, str]]] = field(default_factory=dict)
+    floating: list[tuple[str, int, re.Pattern, Product, str]] = field(default_factory=list)
+    exact_grades: dict[tuple[str, Product], str] = field(default_factory=dict)
 
-    def add(self, pattern: str, product: Product, kind: str, source: str) -> None:
+    def add(
+        self, pattern: str, product: Product, kind: str, source: str, grade: str = UNVERIFIED
+    ) -> None:
         normalized = normalize(kind, pattern)
         wildcard = _WILDCARDS.search(normalized)
         if wildcard is None:
             candidates = self.exact.setdefault(normalized, [])
             if product not in candidates:
                 candidates.append(product)
+            key = (normalized, product)
+            self.exact_grades[key] = best_grade((self.exact_grades.get(key, UNVERIFIED), grade))
             return
         literal_chars = len(_WILDCARD_RUNS.sub("", normalized))
-        entry = (literal_chars, re.compile(fnmatch.translate(normalized), re.DOTALL), product)
+        regex = re.compile(fnmatch.translate(normalized), re.DOTALL)
+        entry = (literal_chars, regex, product, grade)
         if normalized.startswith("*") and literal_chars >= _FLOATING_MIN_LITERALS:
             # Localised names put the vendor's words anywhere ("Agent d'administration
             # de Kaspersky Security Center"); few patterns need this, so each name is
@@ -178,11 +252,11 @@ class NameIndex:
         matched = None
         bucket = self.buckets.get(normalized[:_BUCKET])
         if bucket is not None:
-            for literals, regex, product in bucket:
+            for literals, regex, product, _grade in bucket:
                 if regex.match(normalized):
                     matched = matched or []
                     matched.append((literals, product))
-        for required, literals, regex, product in self.floating:
+        for required, literals, regex, product, _grade in self.floating:
             # A substring test first: it rules out nearly every name at C speed.
             if required in normalized and regex.match(normalized):
                 matched = matched or []
@@ -195,6 +269,25 @@ class NameIndex:
                 matches.append(product)
         return matches
 
+    def grade(self, normalized: str, product: Product) -> str | None:
+        """The best grade among the product's names that match; None when none does."""
+        grades = []
+        if (normalized, product) in self.exact_grades:
+            grades.append(self.exact_grades[normalized, product])
+        for _literals, regex, owner, grade in self.buckets.get(normalized[:_BUCKET], ()):
+            if owner is product and regex.match(normalized):
+                grades.append(grade)
+        for required, _literals, regex, owner, grade in self.floating:
+            if owner is product and required in normalized and regex.match(normalized):
+                grades.append(grade)
+        return best_grade(grades) if grades else None
+
+
+class PathOwner(NamedTuple):
+    vendor: str
+    product: Product | None  # None for a vendor-wide path
+    grade: str
+
 
 @dataclass
 class Signatures:
@@ -203,9 +296,11 @@ class Signatures:
     os_family: str
     indexes: dict[str, NameIndex]
     publishers: dict[str, str]  # folded publisher -> vendor id
-    # normalized path -> (vendor id, product or None for vendor-wide paths)
-    paths: dict[str, tuple[str, Product | None]]
+    paths: dict[str, PathOwner]  # normalized path -> whose it is
     path_list: list[str]  # as written in the catalogue, for collectors to test
+    # Names that count only for an entry of the product's own vendor (OsFamily.by_publisher).
+    publisher_indexes: dict[str, NameIndex] = field(default_factory=dict)
+    publisher_grades: dict[str, str] = field(default_factory=dict)  # folded publisher -> grade
 
 
 @dataclass
@@ -216,6 +311,11 @@ class Catalogue:
     source: str
     removal_order: tuple[str, ...] = ()  # product roles, first removed first
     os_families: dict[str, OsFamily] = field(default_factory=dict)
+    # Product roles avshift never removes -> why (the removal plan holds them).
+    refused_roles: dict[str, str] = field(default_factory=dict)
+    references: dict[str, Reference] = field(default_factory=dict)
+    # vendor id -> where its publishers and vendor-wide paths were seen
+    vendor_provenance: dict[str, Provenance] = field(default_factory=dict)
 
     def family_of_shell(self, shell_family: str) -> list[OsFamily]:
         """The OS families whose hosts a connection of this shell family can be."""
@@ -244,6 +344,32 @@ class Catalogue:
     def removal_rank(self, role: str) -> int:
         """Position of a product role in the removal order; unknown roles go first."""
         return self.removal_order.index(role) + 1 if role in self.removal_order else 0
+
+    def evidence_grade(
+        self, os_family: str, vendor: str, product: Product | None, kind: str, value: str
+    ) -> str:
+        """How well one item of a finding's evidence is sourced: the best grade among the
+        catalogue names of the product (or, for a path or a publisher, of the vendor)
+        that match it; unverified when none does."""
+        sig = self.signatures[os_family]
+        if kind == "path":
+            owner = sig.paths.get(normalize("paths", value))
+            return owner.grade if owner is not None and owner.vendor == vendor else UNVERIFIED
+        if kind == "publisher":
+            folded = fold_publisher(value)
+            if sig.publishers.get(folded) != vendor:
+                return UNVERIFIED
+            return sig.publisher_grades.get(folded, UNVERIFIED)
+        inventory_kind = _INVENTORY_KINDS.get(kind)
+        if product is None or inventory_kind is None:
+            return UNVERIFIED
+        normalized = normalize(inventory_kind, value)
+        grades = [
+            index.grade(normalized, product)
+            for index in (sig.indexes[inventory_kind], sig.publisher_indexes.get(inventory_kind))
+            if index is not None
+        ]
+        return best_grade(grade for grade in grades if grade is not None)
 
     def vendors_for(self, os_family: str) -> set[str]:
         """Vendors that have at least one product for the OS family."""
@@ -311,7 +437,124 @@ def _installer(block, source, where) -> Installer | None:
     return Installer(task_file=task_file, before_removal=before, facts=dict(facts))
 
 
-def _load_product(vendor, product_id, spec, source, signatures, products, families) -> None:
+def _nonempty_text(value, source, where) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise CatalogueError(source, where, "expected a non-empty string")
+    return value
+
+
+def _references(spec, source) -> dict[str, Reference]:
+    references = {}
+    for ref_id, block in _expect(
+        spec if spec is not None else {}, dict, source, "references"
+    ).items():
+        where = f"references.{ref_id}"
+        _expect(block, dict, source, where)
+        unknown = set(block) - _REFERENCE_KEYS
+        if unknown:
+            raise CatalogueError(source, where, f"unknown keys {sorted(unknown)}")
+        url = _nonempty_text(block.get("url"), source, f"{where}.url")
+        if not url.startswith(("https://", "http://")):
+            raise CatalogueError(source, f"{where}.url", "expected an http(s) URL one can open")
+        read = block.get("read")
+        if isinstance(read, datetime.date):  # YAML reads an unquoted date as a date
+            read = read.isoformat()
+        try:
+            datetime.date.fromisoformat(read if isinstance(read, str) else "")
+        except ValueError:
+            raise CatalogueError(
+                source, f"{where}.read", "expected the date it was read, YYYY-MM-DD"
+            ) from None
+        grade = block.get("grade")
+        if grade not in GRADES[:-1]:
+            raise CatalogueError(
+                source, f"{where}.grade", f"expected one of {', '.join(GRADES[:-1])}"
+            )
+        references[str(ref_id)] = Reference(
+            id=str(ref_id),
+            title=_nonempty_text(block.get("title"), source, f"{where}.title"),
+            url=url,
+            read=read,
+            grade=grade,
+        )
+    return references
+
+
+def _provenance(spec, names, references, source, where) -> Provenance:
+    """The sources of a block's names; every name needs one, and each covers only names
+    the block has."""
+    where = f"{where}.sources"
+    entries = _expect(spec if spec is not None else [], list, source, where)
+    known = set(names)
+    grades: dict[str, str] = {}
+    sources = []
+    for position, entry in enumerate(entries):
+        entry_where = f"{where}[{position}]"
+        _expect(entry, dict, source, entry_where)
+        unknown = set(entry) - _SOURCE_KEYS
+        if unknown:
+            raise CatalogueError(source, entry_where, f"unknown keys {sorted(unknown)}")
+        covers = tuple(_string_list(entry.get("covers"), source, f"{entry_where}.covers"))
+        if not covers:
+            raise CatalogueError(source, f"{entry_where}.covers", "expected the names it shows")
+        stray = [name for name in covers if name not in known]
+        if stray:
+            raise CatalogueError(
+                source, f"{entry_where}.covers", f"{stray[0]!r} is not a name of this block"
+            )
+        if ("ref" in entry) == ("unverified" in entry):
+            raise CatalogueError(
+                source, entry_where, "expected either ref (a reference) or unverified (why none)"
+            )
+        excerpt = entry.get("excerpt")
+        if "ref" in entry:
+            reference = references.get(entry["ref"])
+            if reference is None:
+                raise CatalogueError(
+                    source, f"{entry_where}.ref", f"no reference {entry['ref']!r} in references"
+                )
+            found = Source(
+                covers=covers,
+                grade=reference.grade,
+                reference=reference,
+                excerpt=_nonempty_text(excerpt, source, f"{entry_where}.excerpt"),
+            )
+        else:
+            found = Source(
+                covers=covers,
+                grade=UNVERIFIED,
+                excerpt=None
+                if excerpt is None
+                else _nonempty_text(excerpt, source, f"{entry_where}.excerpt"),
+                unverified=_nonempty_text(entry["unverified"], source, f"{entry_where}.unverified"),
+            )
+        sources.append(found)
+        for name in covers:
+            grades[name] = best_grade((grades.get(name, UNVERIFIED), found.grade))
+    missing = [name for name in names if name not in grades]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise CatalogueError(
+            source,
+            where,
+            f"no source for {missing[0]!r}{more}: cite a reference, or say unverified and why",
+        )
+    return Provenance(sources=tuple(sources), grades=grades)
+
+
+def _block_names(block, family, source, where) -> list[str]:
+    """Every name of a product block that needs a source: its signatures and paths."""
+    names: list[str] = []
+    for key in (*family.signature_keys, "paths"):
+        for name in _string_list(block.get(key), source, f"{where}.{key}"):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _load_product(
+    vendor, product_id, spec, source, signatures, products, families, references
+) -> None:
     where = f"vendors.{vendor}.products.{product_id}"
     _expect(spec, dict, source, where)
     unknown = set(spec) - {"name", "role", *families}
@@ -327,6 +570,13 @@ def _load_product(vendor, product_id, spec, source, signatures, products, famili
         unknown = set(block) - allowed
         if unknown:
             raise CatalogueError(source, block_where, f"unknown keys {sorted(unknown)}")
+        provenance = _provenance(
+            block.get("sources"),
+            _block_names(block, family, source, block_where),
+            references,
+            source,
+            block_where,
+        )
         product = Product(
             vendor=vendor,
             id=product_id,
@@ -342,16 +592,38 @@ def _load_product(vendor, product_id, spec, source, signatures, products, famili
                 )
             ),
             installer=_installer(block, source, block_where),
+            uninstall_note=(
+                None
+                if block.get("uninstall_note") is None
+                else _nonempty_text(
+                    block["uninstall_note"], source, f"{block_where}.uninstall_note"
+                )
+            ),
+            provenance=provenance,
         )
         products[vendor].append(product)
         sig = signatures[os_family]
         for key, kinds in family.signature_keys.items():
+            indexes = sig.publisher_indexes if key in family.by_publisher else sig.indexes
             for pattern in _string_list(block.get(key), source, f"{block_where}.{key}"):
                 for kind in kinds:
-                    sig.indexes[kind].add(pattern, product, kind, source)
+                    indexes[kind].add(pattern, product, kind, source, provenance.grades[pattern])
         for path in _string_list(block.get("paths"), source, f"{block_where}.paths"):
-            sig.paths[normalize("paths", path)] = (vendor, product)
+            sig.paths[normalize("paths", path)] = PathOwner(
+                vendor, product, provenance.grades[path]
+            )
             sig.path_list.append(path)
+
+
+def _refused_roles(spec, removal_order, source) -> dict[str, str]:
+    refused = _expect(spec if spec is not None else {}, dict, source, "removal_refused")
+    for role in refused:
+        if role not in removal_order:
+            raise CatalogueError(source, f"removal_refused.{role}", "not a role of removal_order")
+    return {
+        str(role): _nonempty_text(why, source, f"removal_refused.{role}")
+        for role, why in refused.items()
+    }
 
 
 def load_catalogue(path: str | os.PathLike | None = None) -> Catalogue:
@@ -373,6 +645,7 @@ def _load_catalogue(path: str) -> Catalogue:
     if data.get("schema") != 1:
         raise CatalogueError(source, "schema", "expected 1")
     families = _load_families(data.get("os_families"), source)
+    references = _references(data.get("references"), source)
     vendors_spec = _expect(data.get("vendors"), dict, source, "vendors")
     signatures = {
         os_family: Signatures(
@@ -381,29 +654,49 @@ def _load_catalogue(path: str) -> Catalogue:
             publishers={},
             paths={},
             path_list=[],
+            publisher_indexes={
+                kind: NameIndex()
+                for key in family.by_publisher
+                for kind in family.signature_keys[key]
+            },
         )
-        for os_family in families
+        for os_family, family in families.items()
     }
     vendors: dict[str, str] = {}
     products: dict[str, list[Product]] = {}
+    vendor_provenance: dict[str, Provenance] = {}
     for vendor, spec in vendors_spec.items():
         where = f"vendors.{vendor}"
         _expect(spec, dict, source, where)
+        unknown = set(spec) - _VENDOR_KEYS
+        if unknown:
+            raise CatalogueError(source, where, f"unknown keys {sorted(unknown)}")
         vendors[vendor] = _expect(spec.get("name", vendor), str, source, f"{where}.name")
         products[vendor] = []
-        for publisher in _string_list(spec.get("publishers"), source, f"{where}.publishers"):
-            for sig in signatures.values():
-                sig.publishers[fold_publisher(publisher)] = vendor
+        publishers = _string_list(spec.get("publishers"), source, f"{where}.publishers")
         vendor_paths = _expect(spec.get("paths") or {}, dict, source, f"{where}.paths")
         for os_family, paths in vendor_paths.items():
             if os_family not in families:
                 raise CatalogueError(source, f"{where}.paths", f"unknown OS family {os_family!r}")
-            for path in _string_list(paths, source, f"{where}.paths.{os_family}"):
-                signatures[os_family].paths[normalize("paths", path)] = (vendor, None)
+            _string_list(paths, source, f"{where}.paths.{os_family}")
+        names = [*publishers, *(path for paths in vendor_paths.values() for path in paths)]
+        provenance = _provenance(spec.get("sources"), names, references, source, where)
+        vendor_provenance[vendor] = provenance
+        for publisher in publishers:
+            for sig in signatures.values():
+                sig.publishers[fold_publisher(publisher)] = vendor
+                sig.publisher_grades[fold_publisher(publisher)] = provenance.grades[publisher]
+        for os_family, paths in vendor_paths.items():
+            for path in paths:
+                signatures[os_family].paths[normalize("paths", path)] = PathOwner(
+                    vendor, None, provenance.grades[path]
+                )
                 signatures[os_family].path_list.append(path)
         product_specs = _expect(spec.get("products"), dict, source, f"{where}.products")
         for product_id, product_spec in product_specs.items():
-            _load_product(vendor, product_id, product_spec, source, signatures, products, families)
+            _load_product(
+                vendor, product_id, product_spec, source, signatures, products, families, references
+            )
     removal_order = tuple(_string_list(data.get("removal_order"), source, "removal_order"))
     return Catalogue(
         vendors=vendors,
@@ -412,6 +705,9 @@ def _load_catalogue(path: str) -> Catalogue:
         source=source,
         removal_order=removal_order,
         os_families=families,
+        refused_roles=_refused_roles(data.get("removal_refused"), removal_order, source),
+        references=references,
+        vendor_provenance=vendor_provenance,
     )
 
 
@@ -425,16 +721,26 @@ def _load_families(spec, source) -> dict[str, OsFamily]:
         if unknown:
             raise CatalogueError(source, where, f"unknown keys {sorted(unknown)}")
         spec_keys = _expect(block.get("signature_keys"), dict, source, f"{where}.signature_keys")
-        keys, labels = {}, {}
+        keys, labels, by_publisher = {}, {}, set()
         for key, key_spec in spec_keys.items():
             key_where = f"{where}.signature_keys.{key}"
             _expect(key_spec, dict, source, key_where)
+            unknown = set(key_spec) - _SIGNATURE_KEY_KEYS
+            if unknown:
+                raise CatalogueError(source, key_where, f"unknown keys {sorted(unknown)}")
             # Several kinds: a name that several inventory kinds show.
             keys[key] = tuple(_string_list(key_spec.get("kinds"), source, f"{key_where}.kinds"))
             labels[key] = _expect(key_spec.get("label", key), str, source, f"{key_where}.label")
             for kind in keys[key]:
                 if kind not in KINDS:
                     raise CatalogueError(source, key_where, f"unknown inventory kind {kind!r}")
+            if key_spec.get("by_publisher", False) is not False:
+                # Only the package kind has a publisher to check.
+                if key_spec["by_publisher"] is not True or keys[key] != ("packages",):
+                    raise CatalogueError(
+                        source, f"{key_where}.by_publisher", "expected true, on packages only"
+                    )
+                by_publisher.add(key)
         families[family_id] = OsFamily(
             id=family_id,
             name=_expect(block.get("name", family_id), str, source, f"{where}.name"),
@@ -450,5 +756,6 @@ def _load_families(spec, source) -> dict[str, OsFamily]:
             state_dir=_expect(block.get("state_dir"), str, source, f"{where}.state_dir"),
             signature_keys=keys,
             signature_labels=labels,
+            by_publisher=frozenset(by_publisher),
         )
     return families

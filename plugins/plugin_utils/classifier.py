@@ -12,6 +12,7 @@ from __future__ import annotations
 from ansible_collections.avshift.remediation.plugins.module_utils import inventory_schema
 from ansible_collections.avshift.remediation.plugins.plugin_utils import defender
 from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
+    EVIDENCE_KINDS,
     Catalogue,
     Product,
     Signatures,
@@ -45,13 +46,6 @@ _REQUIRED = {
 _TYPE_CHECKS = {
     "string": (lambda value: isinstance(value, str), "a string or null"),
     "boolean": (lambda value: isinstance(value, bool), "true, false or null"),
-}
-_EVIDENCE_KIND = {
-    "packages": "package",
-    "services": "service",
-    "processes": "process",
-    "drivers": "driver",
-    "security_center": "security_center",
 }
 # Security Center productState: bits 0xF000 hold the state, 0x1000 meaning "on".
 _STATE_MASK = 0xF000
@@ -180,9 +174,10 @@ class _Classification:
         if not isinstance(entries, list):
             raise InventoryError(source, kind, f"expected a list, got {describe_type(entries)}")
         index = self.signatures.indexes[kind]
+        by_publisher = self.signatures.publisher_indexes.get(kind)
         name_field = _NAME_FIELD[kind]
         fields = _FIELDS[kind]
-        evidence_kind = _EVIDENCE_KIND[kind]
+        evidence_kind = EVIDENCE_KINDS[kind]
         publishers = self.signatures.publishers
         shared_names = kind in ("services", "processes", "drivers")
         for position, entry in enumerate(entries):
@@ -204,7 +199,8 @@ class _Classification:
                         f"expected {check[1]}, got {describe_type(value)}",
                     )
             running = self._state_check(kind, entry, position)
-            candidates = index.lookup(normalize(kind, name))
+            normalized = normalize(kind, name)
+            candidates = index.lookup(normalized)
             if candidates:
                 finding, product = self.for_product(candidates, name, shared_names)
                 finding.add(evidence_kind, name)
@@ -216,7 +212,17 @@ class _Classification:
             elif kind == "packages" and entry.get("publisher"):
                 vendor = publishers.get(fold_publisher(entry["publisher"]))
                 if vendor is not None:
-                    finding = self.finding((vendor, "other", name), vendor, "other", name)
+                    # The publisher names the vendor; a name pattern of one of its
+                    # products (a certified build's "kesl-astra") names the product.
+                    own = [
+                        product
+                        for product in (by_publisher.lookup(normalized) if by_publisher else ())
+                        if product.vendor == vendor
+                    ]
+                    if own:
+                        finding, _product = self.for_product(own, name, False)
+                    else:
+                        finding = self.finding((vendor, "other", name), vendor, "other", name)
                     finding.add("package", name)
                     finding.add("publisher", entry["publisher"])
             elif kind == "security_center":

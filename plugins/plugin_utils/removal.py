@@ -19,6 +19,14 @@ Passwords: ``passwords`` maps a catalogue product id to ``{login, password}``. W
 it (None) the catalogue's uninstall properties are shown with masked values; with it, a
 product that has credentials gets them (masked too when ``mask`` is set) and one without
 runs msiexec without them (``needs_password``). No error message ever quotes a secret.
+
+Holds: a step the roles must not carry out keeps its place in the plan, with ``hold``
+saying why and ``hold_reason`` in words. ``refused``: its role is one the catalogue
+never removes (``removal_refused``: a management server), or it is the management agent
+such a server runs on its own host. ``confirm``: every piece of its evidence is a name
+no source confirms (Catalogue.evidence_grade), so it may be someone else's software;
+``confirmed`` lists the findings ("vendor/product", "vendor/other", "vendor/residue") an
+operator has checked, which are then planned like any other.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import string
 from collections.abc import Mapping
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
+    UNVERIFIED,
     Catalogue,
     load_catalogue,
     normalize,
@@ -38,6 +47,12 @@ OTHER = "other"
 RESIDUE = "residue"
 # Publisher-only findings are removed just before this role (see the module docstring).
 OTHER_GOES_BEFORE_ROLE = "management-agent"
+# A host's management agent belongs to a management server of its vendor on the same host
+# (Security Center installs its own Network Agent with the Administration Server).
+AGENT_ROLE = "management-agent"
+# Why a step is held (see the module docstring).
+HOLD_REFUSED = "refused"
+HOLD_CONFIRM = "confirm"
 
 MSIEXEC = "msiexec.exe"
 MSIEXEC_OPTIONS = ("/qn", "/norestart")
@@ -233,6 +248,85 @@ def _check_passwords(passwords, catalogue: Catalogue) -> dict[str, dict[str, str
     return checked
 
 
+def _check_confirmed(confirmed, catalogue: Catalogue) -> frozenset[str]:
+    """The findings an operator has confirmed, as "vendor/product" keys."""
+    if confirmed is None:
+        return frozenset()
+    what = "confirmed (avshift_remediate_confirmed, avshift_uninstall_confirmed)"
+    keys = set()
+    for position, key in enumerate(_expect_list(confirmed, what)):
+        where = f"{what}[{position}]"
+        vendor, _sep, product = _expect_text(key, where).partition("/")
+        products = {p.id for p in catalogue.products.get(vendor, ())} | {OTHER, RESIDUE}
+        if vendor not in catalogue.vendors or product not in products:
+            raise PlanError(
+                f"{where}: {key!r} is not vendor/product of the catalogue (for example "
+                f"kaspersky/klms, kaspersky/{OTHER} or kaspersky/{RESIDUE})"
+            )
+        keys.add(key)
+    return frozenset(keys)
+
+
+def _unconfirmed(step, evidence, product, inventory, catalogue: Catalogue) -> list[str]:
+    """The evidence of a step when no piece of it is a name a source confirms; else [].
+
+    A package's own publisher counts too: an uninstall entry no source names, published
+    by a publisher a source shows for its vendor, is the vendor's.
+    """
+    vendor, os_family = step["vendor"], step["os_family"]
+    publishers: dict[str, list[str]] = {}
+    for entry in inventory.get("packages") or []:
+        if (
+            isinstance(entry, Mapping)
+            and isinstance(entry.get("name"), str)
+            and isinstance(entry.get("publisher"), str)
+        ):
+            publishers.setdefault(entry["name"], []).append(entry["publisher"])
+    values = []
+    for item in evidence:
+        pieces = [(item["kind"], item["value"])]
+        if item["kind"] == "package":
+            pieces += [("publisher", publisher) for publisher in publishers.get(item["value"], ())]
+        for kind, value in pieces:
+            if catalogue.evidence_grade(os_family, vendor, product, kind, value) != UNVERIFIED:
+                return []
+        values.append(item["value"])
+    return values
+
+
+def _hold(step, evidence, product, inventory, catalogue: Catalogue, confirmed) -> None:
+    """Hold a step the catalogue refuses, or one found on unverified names alone."""
+    why = catalogue.refused_roles.get(step["role"])
+    if why is not None:
+        step["hold"] = HOLD_REFUSED
+        step["hold_reason"] = f"{step['name']} is never removed by avshift: {why}"
+        return
+    key = f"{step['vendor']}/{step['product']}"
+    unverified = _unconfirmed(step, evidence, product, inventory, catalogue)
+    if unverified and key not in confirmed:
+        step["hold"] = HOLD_CONFIRM
+        step["hold_reason"] = (
+            f"found only by names no source confirms ({', '.join(unverified)}): check that it "
+            f"is {catalogue.vendors.get(step['vendor'], step['vendor'])}'s, then confirm it "
+            f"with avshift_remediate_confirmed or avshift_uninstall_confirmed: [{key}]"
+        )
+
+
+def _hold_agents_of_refused_servers(steps: list[dict]) -> None:
+    """A management agent on the host of its vendor's refused server is that server's own."""
+    servers = {}
+    for step in steps:
+        if step["hold"] == HOLD_REFUSED and step["role"] != AGENT_ROLE:
+            servers.setdefault(step["vendor"], step["name"])
+    for step in steps:
+        if step["role"] == AGENT_ROLE and step["vendor"] in servers and step["hold"] is None:
+            step["hold"] = HOLD_REFUSED
+            step["hold_reason"] = (
+                f"{step['name']} is the own agent of {servers[step['vendor']]} on this host, "
+                "which is never removed by avshift"
+            )
+
+
 def _render_properties(templates, credentials, where: str, mask: bool) -> list[str]:
     """The msiexec properties of a protected product, with credentials or masked values."""
     formatter = string.Formatter()
@@ -415,6 +509,7 @@ def _msiexec_failures(context: dict) -> dict[str, str]:
 
 
 def _step(finding, os_family, host, inventory, catalogue, passwords, mask, where) -> dict:
+    """One product's removal; hold and hold_reason are decided by removal_plan."""
     vendor, product_id, name = finding["vendor"], finding["product"], finding["name"]
     product = None
     if product_id != OTHER:
@@ -457,8 +552,12 @@ def _step(finding, os_family, host, inventory, catalogue, passwords, mask, where
         "protected": protected,
         "needs_password": needs_password,
         "paths": _check_paths(_evidence(finding, "path"), vendor, os_family, catalogue, where),
+        "hold": None,
+        "hold_reason": None,
         "notes": notes,
     }
+    if product is not None and product.uninstall_note:
+        notes.append(product.uninstall_note)
     if os_family == "linux":
         step["packages"], step["packages_by_source"] = _linux_packages(finding, inventory, where)
     else:
@@ -480,7 +579,7 @@ def _step(finding, os_family, host, inventory, catalogue, passwords, mask, where
         notes.append(
             "no package was found: its services are stopped and disabled, nothing is uninstalled"
         )
-    step["summary"] = _summary(step, len(properties))
+    step["properties"] = len(properties)  # how many trailing argv items _summary masks
     return step
 
 
@@ -509,11 +608,12 @@ def _residue_step(entry, os_family, catalogue, where) -> dict:
         "protected": False,
         "needs_password": False,
         "paths": _check_paths(paths, vendor, os_family, catalogue, where),
+        "hold": None,
+        "hold_reason": None,
         "notes": [
             "paths left without software: removed only with avshift_uninstall_remove_residue"
         ],
     }
-    step["summary"] = _summary(step, 0)
     return step
 
 
@@ -530,6 +630,8 @@ def _summary(step: dict, properties: int) -> str:
     where = (
         step["name"] if step["residue"] else f"{step['name']} ({step['vendor']}/{step['product']})"
     )
+    if step["hold"] is not None:
+        return f"{where}: held, not removed: {step['hold_reason']}"
     actions = []
     if step["services"]:
         # An uninstaller disables its own services; without one they are disabled too.
@@ -563,28 +665,37 @@ def removal_plan(
     passwords: Mapping | None = None,
     mask: bool = False,
     catalogue: Catalogue | None = None,
+    confirmed=None,
 ) -> list[dict]:
     """The ordered removal steps for one host's av_scan result (see the module docstring)."""
     catalogue = catalogue or load_catalogue()
     os_family, host, inventory = _check_scan(scan, catalogue)
     checked_passwords = _check_passwords(passwords, catalogue)
+    checked_confirmed = _check_confirmed(confirmed, catalogue)
     steps = []
     for position, finding in enumerate(_expect_list(scan["disallowed"], "disallowed")):
         _check_finding(finding, position)
-        steps.append(
-            _step(
-                finding,
-                os_family,
-                host,
-                inventory,
-                catalogue,
-                checked_passwords,
-                mask,
-                f"disallowed[{position}]",
-            )
+        step = _step(
+            finding,
+            os_family,
+            host,
+            inventory,
+            catalogue,
+            checked_passwords,
+            mask,
+            f"disallowed[{position}]",
         )
+        product = catalogue.product(step["vendor"], step["product"], os_family)
+        _hold(step, finding["evidence"], product, inventory, catalogue, checked_confirmed)
+        steps.append(step)
     for position, entry in enumerate(_expect_list(scan.get("residue") or [], "residue")):
-        steps.append(_residue_step(entry, os_family, catalogue, f"residue[{position}]"))
+        step = _residue_step(entry, os_family, catalogue, f"residue[{position}]")
+        paths = [{"kind": "path", "value": path} for path in step["paths"]]
+        _hold(step, paths, None, inventory, catalogue, checked_confirmed)
+        steps.append(step)
+    _hold_agents_of_refused_servers(steps)
+    for step in steps:
+        step["summary"] = _summary(step, step.pop("properties", 0))
     # sorted() is stable: equal ranks keep the scan's order.
     return sorted(steps, key=lambda step: _rank(step, catalogue))
 

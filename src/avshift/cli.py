@@ -356,6 +356,8 @@ def print_plans(report: dict) -> None:
             steps.append(f"reboot: {plan.get('reboot_policy')}")
         for product in plan.get("missing_passwords") or []:
             steps.append(f"WARNING no uninstall password for {product}")
+        # A held product keeps the whole host from being remediated: say so first.
+        steps[:0] = [f"HELD {summary}" for summary in plan.get("held") or []]
         print(f"  {host['host']:<{width}}  {'; '.join(steps) or 'nothing to do'}")
 
 

@@ -287,3 +287,87 @@ def test_example_inventories():
 def test_compliant_examples_exit_0():
     result = classify(EXAMPLES / "debian12-clamav.json", EXAMPLES / "win2022-defender.json")
     assert result.returncode == 0, result.stderr
+
+
+# -- field-shaped inventories ---------------------------------------------------------------
+
+# Hosts shaped after vendors' documentation of what their installers create (each file's
+# _comment names its source); verdicts under the shipped policy, worked out by hand:
+# host, compliant, disallowed (product -> the name it was found by), other (vendor/product),
+# residue (vendors).
+FIELD_VERDICTS = {
+    "windows-ksc-server-de.json": (
+        "KSC-CL-01",
+        False,
+        {
+            "ksc_server": "Kaspersky Security Center 14.2 Administrationsserver",
+            "klnagent": "Kaspersky Security Center 14 Administrationsagent",
+            "ksc_console": "Kaspersky Security Center 14.2 Verwaltungskonsole",
+        },
+        set(),
+        set(),
+    ),
+    "linux-astra-kesl.json": (
+        "astra-ws-17",
+        False,
+        {"kesl": "kesl-astra", "klnagent": "klnagent64-astra"},
+        set(),
+        set(),
+    ),
+    "linux-ksc-server.json": (
+        "ksc-lnx-01",
+        False,
+        {"ksc_server": "ksc64", "ksc_web_console": "ksc-web-console", "klnagent": "klnagent64"},
+        set(),
+        set(),
+    ),
+    "windows-kes12-fr.json": (
+        "PC-LYON-0231",
+        False,
+        {
+            "kes_windows": "Kaspersky Endpoint Security pour Windows",
+            "klnagent": "Agent d'administration de Kaspersky Security Center",
+        },
+        set(),
+        set(),
+    ),
+    # Software that arrives by itself: Kaspersky's update put UltraAV in its place.
+    "windows-ultraav.json": (
+        "HOME-PC-7",
+        False,
+        {},
+        {"pango/ultraav", "pango/ultravpn"},
+        {"kaspersky"},
+    ),
+    "linux-eset-agent.json": (
+        "app-deb-09",
+        False,
+        {},
+        {"eset/eset_linux", "eset/eset_agent_linux"},
+        set(),
+    ),
+    "windows-sentinelone.json": (
+        "SRV-APP-21",
+        True,
+        {},
+        {"sentinelone/sentinelone_windows"},
+        set(),
+    ),
+}
+
+
+def test_field_shaped_inventories():
+    names = sorted(FIELD_VERDICTS)
+    result = classify(*(INVENTORIES / name for name in names))
+    verdicts = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(verdicts) == len(names), result.stderr
+    for name, verdict in zip(names, verdicts, strict=True):
+        host, compliant, disallowed, other, residue = FIELD_VERDICTS[name]
+        inventory = json.loads((INVENTORIES / name).read_text(encoding="utf-8"))
+        assert "hand-written" in inventory["_comment"].lower(), name
+        assert verdict["host"] == host
+        assert verdict["compliant"] is compliant, name
+        assert {f["product"]: f["name"] for f in verdict["disallowed"]} == disallowed, name
+        assert {f"{f['vendor']}/{f['product']}" for f in verdict["other"]} == other, name
+        assert {item["vendor"] for item in verdict["residue"]} == residue, name
+    assert result.returncode == (0 if all(v["compliant"] for v in verdicts) else 1)

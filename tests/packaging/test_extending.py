@@ -58,9 +58,17 @@ def _extend(collection: Path) -> None:
             "services": {"kinds": ["services"], "label": "Services (SMF)"},
         },
     }
+    data["references"]["acme-docs"] = {
+        "title": "Acme Antivirus administrator guide",
+        "url": "https://docs.acme.example/antivirus",
+        "read": "2026-12-01",
+        "grade": "primary",
+    }
+    shown = {"ref": "acme-docs", "excerpt": "install the acme-av package; acmed starts"}
     data["vendors"]["acme"] = {
         "name": "Acme",
         "publishers": ["Acme Corp"],
+        "sources": [{**shown, "covers": ["Acme Corp"]}],
         "products": {
             "acme_av": {
                 "name": "Acme Antivirus",
@@ -69,11 +77,13 @@ def _extend(collection: Path) -> None:
                     "packages": ["acme-av"],
                     "services": ["acmed"],
                     "install": {"task_file": "acme", "before_removal": "always"},
+                    "sources": [{**shown, "covers": ["acme-av", "acmed"]}],
                 },
                 "linux": {
                     "packages": ["acme-av"],
                     "services": ["acmed"],
                     "install": {"task_file": "acme", "before_removal": "always"},
+                    "sources": [{**shown, "covers": ["acme-av", "acmed"]}],
                 },
             }
         },

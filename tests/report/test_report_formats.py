@@ -481,3 +481,29 @@ def test_html_of_an_empty_report_says_so(tmp_path):
     page = _html(rep.write_reports(_report(), tmp_path))
     assert "This report has no hosts." in page
     assert 'data-count="total">0<' in page
+
+
+def test_software_that_arrived_by_itself_is_in_every_format_as_other_antivirus(tmp_path):
+    """Kaspersky's update put UltraAV on US consumer PCs: an audit under the shipped
+    policy must show it as other antivirus, whatever format its reader opens."""
+    from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import classify
+
+    inventory = (
+        Path(__file__).resolve().parents[1] / "data" / "inventories" / "windows-ultraav.json"
+    )
+    verdict = classify(json.loads(inventory.read_text(encoding="utf-8")))
+    host = _host(
+        "HOME-PC-7",
+        "non-compliant",
+        os_family="windows",
+        **{key: verdict[key] for key in ("disallowed", "approved", "other", "residue")},
+    )
+    paths = rep.write_reports(_report(host), tmp_path / "out")
+    [row] = _csv_rows(paths["csv"])
+    assert "UltraAV" in row["other"] and "UltraVPN" in row["other"]
+    assert row["disallowed"] == ""
+    html = Path(paths["html"]).read_text(encoding="utf-8")
+    other = html.split("<h3>Other antivirus</h3>")[1].split("</section>")[0]
+    assert "UltraAV" in other and "UltraVPN" in other
+    saved = json.loads(Path(paths["json"]).read_text(encoding="utf-8"))
+    assert [f["product"] for f in saved["hosts"][0]["other"]] == ["ultraav", "ultravpn"]

@@ -484,3 +484,29 @@ def test_an_audit_with_a_deferred_host_still_shows_it(tmp_path):
     page = _html(rep.write_reports(report, tmp_path))
     assert 'data-count="deferred">1<' in page
     assert '<option value="deferred">Deferred (1)</option>' in page
+
+
+HELD_SERVER = (
+    "ksc64 (kaspersky/ksc_server): held, not removed: ksc64 is never removed by avshift: "
+    "it manages other hosts and holds their keys and policies"
+)
+
+
+def test_junit_says_what_a_plan_holds_back_and_why():
+    from ansible_collections.avshift.remediation.plugins.plugin_utils.report import junit_format
+
+    host = {
+        "host": "ksc-lnx-01",
+        "plan": {"install": None, "remove": [], "held": [HELD_SERVER], "reboot_policy": "never"},
+    }
+    lines = junit_format._remediation_lines(host)
+    assert lines[0].startswith("plan: install nothing; remove nothing")
+    assert lines[1] == f"held: {HELD_SERVER}"
+
+
+def test_the_dry_run_plan_names_what_it_holds_back_first(capsys):
+    from avshift import cli
+
+    held = {"install": None, "remove": [], "held": [HELD_SERVER], "missing_passwords": []}
+    cli.print_plans({"hosts": [{"host": "ksc-lnx-01", "status": "failed", "plan": held}]})
+    assert capsys.readouterr().out.splitlines()[1] == f"  ksc-lnx-01  HELD {HELD_SERVER}"

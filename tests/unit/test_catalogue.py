@@ -40,6 +40,10 @@ REQUIRED_VENDORS = (
     "bitdefender",
     "microsoft",
     "clamav",
+    # Software that arrives by itself after the US ban, and two more EDR vendors.
+    "pango",
+    "sentinelone",
+    "paloalto",
 )
 EVIDENCE_KIND = {
     "packages": "package",
@@ -114,6 +118,22 @@ def test_every_product_has_live_signatures_on_each_os_family():
             assert families, f"{vendor}/{product_id} exists on no OS family"
             for family in families:
                 assert live_keys & set(product[family]), f"{vendor}/{product_id} on {family}"
+
+
+def test_every_reference_is_cited_and_every_source_shows_what_it_covers():
+    """A reference nobody cites is a stale entry; an excerpt without the words it is
+    quoted for proves nothing (a pattern shows by its literal words, a path by itself)."""
+    cited = set()
+    blocks = [product.provenance for found in CATALOGUE.products.values() for product in found]
+    blocks += CATALOGUE.vendor_provenance.values()
+    for provenance in blocks:
+        for source in provenance.sources:
+            if source.reference is None:
+                assert source.unverified.strip()
+                continue
+            cited.add(source.reference.id)
+            assert source.excerpt.strip()
+    assert cited == set(CATALOGUE.references)
 
 
 def test_kaspersky_russian_names_and_publishers_are_present():
@@ -244,28 +264,46 @@ def _write_catalogue(tmp_path: Path, text: str) -> Path:
     return path
 
 
+# A reference and sources for the catalogues these tests write: every name needs one.
+REFERENCES = """\
+references:
+  vendor-docs:
+    title: The vendor's documentation
+    url: https://docs.example.org/av
+    read: 2026-12-01
+    grade: primary
+"""
+UNVERIFIED = "sources: [{unverified: written for this test, covers: %s}]"
 MINIMAL_VENDORS = """\
   clamav:
     name: ClamAV
     products:
       clamav_linux:
-        linux: {packages: [clamav], active_services: [clamd]}
+        linux:
+          packages: [clamav]
+          active_services: [clamd]
+          sources: [{ref: vendor-docs, excerpt: apt install clamav, covers: [clamav]}]
   microsoft:
     name: Microsoft
     products:
       defender_antivirus:
-        windows: {services: [WinDefend], active_services: [WinDefend]}
-"""
+        windows:
+          services: [WinDefend]
+          active_services: [WinDefend]
+          %s
+""" % (UNVERIFIED % "[WinDefend]")
 
 
 def test_linux_kernel_module_matches_with_or_without_ko(tmp_path):
     """The shipped catalogue names no Linux module yet; the rule holds for any vendor."""
     path = _write_catalogue(
         tmp_path,
-        "schema: 1\nvendors:\n"
+        "schema: 1\n"
+        + REFERENCES
+        + "vendors:\n"
         + MINIMAL_VENDORS
         + "  kaspersky:\n    name: Kaspersky\n    products:\n      kesl:\n"
-        + "        linux: {drivers: [kav4fs_module]}\n",
+        + "        linux: {drivers: [kav4fs_module], %s}\n" % (UNVERIFIED % "[kav4fs_module]"),
     )
     catalogue = load_catalogue(path)
     policy = load_policy(
@@ -280,28 +318,212 @@ def test_linux_kernel_module_matches_with_or_without_ko(tmp_path):
         assert [(f["product"], f["name"]) for f in verdict["disallowed"]] == [("kesl", name)]
 
 
+SOURCED = UNVERIFIED % "[kesl]"
+
+
 @pytest.mark.parametrize(
     ("fragment", "bad"),
     [
         # "K*s..." would match any K-name: patterns need a literal prefix.
-        ("      bad:\n        windows: {display_names: ['K*spersky']}\n", "K*spersky"),
+        (
+            "      bad:\n        windows: {display_names: ['K*spersky'], %s}\n"
+            % (UNVERIFIED % "['K*spersky']"),
+            "K*spersky",
+        ),
         ("      bad:\n        windows: {servcies: [AVP]}\n", "servcies"),
         ("      bad:\n        solaris: {packages: [kesl]}\n", "solaris"),
         (
-            "      bad:\n        linux: {packages: [kesl], install: {task_file: x}}\n",
+            "      bad:\n        linux: {packages: [kesl], install: {task_file: x}, "
+            + SOURCED
+            + "}\n",
             "before_removal",
+        ),
+        # Provenance: every name has a source, and a source is one of the references.
+        ("      bad:\n        linux: {packages: [kesl]}\n", "no source for 'kesl'"),
+        (
+            "      bad:\n        linux: {packages: [kesl, kesl-gui], " + SOURCED + "}\n",
+            "no source for 'kesl-gui'",
+        ),
+        (
+            "      bad:\n        linux: {packages: [kesl], sources: [{ref: no-such-page, "
+            "excerpt: kesl, covers: [kesl]}]}\n",
+            "no reference 'no-such-page'",
+        ),
+        (
+            "      bad:\n        linux: {packages: [kesl], sources: [{ref: vendor-docs, "
+            "covers: [kesl]}]}\n",
+            "sources[0].excerpt",
+        ),
+        (
+            "      bad:\n        linux: {packages: [kesl], sources: [{unverified: x, "
+            "covers: [kesl, kesl-old]}]}\n",
+            "'kesl-old' is not a name of this block",
+        ),
+        (
+            "      bad:\n        linux: {packages: [kesl], sources: [{ref: vendor-docs, "
+            "unverified: x, excerpt: kesl, covers: [kesl]}]}\n",
+            "either ref",
+        ),
+        # A note for the operator is words, not an empty placeholder.
+        (
+            "      bad:\n        linux: {packages: [kesl], uninstall_note: '  ', "
+            + SOURCED
+            + "}\n",
+            "uninstall_note",
         ),
     ],
 )
 def test_malformed_catalogue_is_refused_naming_the_bad_entry(tmp_path, fragment, bad):
-    text = "schema: 1\nvendors:\n" + MINIMAL_VENDORS + "  kaspersky:\n    products:\n" + fragment
+    text = (
+        "schema: 1\n"
+        + REFERENCES
+        + "vendors:\n"
+        + MINIMAL_VENDORS
+        + "  kaspersky:\n    products:\n"
+        + fragment
+    )
     with pytest.raises(CatalogueError) as caught:
         load_catalogue(_write_catalogue(tmp_path, text))
     assert bad in str(caught.value)
     assert "catalogue.yml" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("reference", "bad"),
+    [
+        ("{title: t, url: docs.example.org, read: 2026-12-01, grade: primary}", "http(s) URL"),
+        ("{title: t, url: 'https://x.example', read: last week, grade: primary}", "YYYY-MM-DD"),
+        ("{title: t, url: 'https://x.example', read: 2026-12-01, grade: unverified}", "grade"),
+        ("{url: 'https://x.example', read: 2026-12-01, grade: primary}", "title"),
+    ],
+)
+def test_a_reference_without_a_page_date_or_grade_is_refused(tmp_path, reference, bad):
+    text = f"schema: 1\nreferences:\n  page: {reference}\nvendors:\n" + MINIMAL_VENDORS
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(_write_catalogue(tmp_path, text))
+    assert bad in str(caught.value)
+    assert "references.page" in str(caught.value)
+
+
+def test_a_vendor_publisher_without_a_source_is_refused(tmp_path):
+    text = (
+        "schema: 1\n"
+        + REFERENCES
+        + "vendors:\n"
+        + MINIMAL_VENDORS
+        + "  kaspersky:\n    publishers: [Kaspersky Lab]\n    products: {}\n"
+    )
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(_write_catalogue(tmp_path, text))
+    assert caught.value.field == "vendors.kaspersky.sources"
+    assert "'Kaspersky Lab'" in str(caught.value)
+
+
 def test_catalogue_with_another_schema_is_refused(tmp_path):
     with pytest.raises(CatalogueError) as caught:
         load_catalogue(_write_catalogue(tmp_path, "schema: 2\nvendors: {}\n"))
     assert caught.value.field == "schema"
+
+
+def _shipped(vendor: str, product_id: str, os_family: str):
+    return CATALOGUE.product(vendor, product_id, os_family)
+
+
+@pytest.mark.parametrize(
+    ("os_family", "product", "kind", "value", "grade"),
+    [
+        # Microsoft's table of filter altitudes names klif.sys for Kaspersky Lab.
+        ("windows", "kes_windows", "driver", "KLIF.SYS", "primary"),
+        ("linux", "kesl", "process", "wdserver", "unverified"),
+        # A path or a publisher is the vendor's, whichever product it joined.
+        ("linux", "kesl", "path", "/var/opt/kaspersky", "primary"),
+        ("windows", None, "publisher", "Kaspersky Lab", "primary"),
+        ("windows", None, "publisher", '"AO Kaspersky Lab"', "primary"),
+        ("windows", None, "publisher", "Kaspersky Lab UK Ltd", "unverified"),
+        # Not a name of this product, or of this vendor, at all.
+        ("linux", "kesl", "package", "klnagent64", "unverified"),
+        ("linux", "kesl", "path", "/opt/CrowdStrike", "unverified"),
+    ],
+)
+def test_evidence_grade_is_the_best_grade_of_the_names_it_matches(
+    os_family, product, kind, value, grade
+):
+    owner = _shipped("kaspersky", product, os_family) if product else None
+    assert CATALOGUE.evidence_grade(os_family, "kaspersky", owner, kind, value) == grade
+
+
+BY_PUBLISHER = (
+    "schema: 1\n"
+    + REFERENCES
+    + "vendors:\n"
+    + MINIMAL_VENDORS
+    + """\
+  kaspersky:
+    name: Kaspersky
+    publishers: [Kaspersky Lab]
+    sources: [{unverified: written for this test, covers: [Kaspersky Lab]}]
+    products:
+      kesl:
+        role: antivirus
+        linux:
+          packages: [kesl]
+          vendor_packages: ["kesl*"]
+          sources: [{unverified: written for this test, covers: [kesl, "kesl*"]}]
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("package", "expected"),
+    [
+        # A build named for its distribution, published by the vendor: the product.
+        (
+            {"name": "kesl-astra", "publisher": "Kaspersky Lab <support@kaspersky.com>"},
+            [("kesl", "kesl-astra", [("package", "kesl-astra"), ("publisher", "Kaspersky Lab")])],
+        ),
+        # The exact name needs no publisher.
+        ({"name": "kesl"}, [("kesl", "kesl", [("package", "kesl")])]),
+        # The vendor's publisher on a name no product has: the vendor's "other".
+        (
+            {"name": "klupdater", "publisher": "Kaspersky Lab"},
+            [("other", "klupdater", [("package", "klupdater"), ("publisher", "Kaspersky Lab")])],
+        ),
+        # The prefix without the vendor's publisher is someone else's package.
+        ({"name": "kesl-astra"}, []),
+        ({"name": "kesl-cleanup", "publisher": "IT Operations <itops@example.org>"}, []),
+    ],
+    ids=["published-build", "exact", "publisher-only", "no-publisher", "other-publisher"],
+)
+def test_a_vendor_package_pattern_counts_only_with_the_vendors_publisher(
+    tmp_path, package, expected
+):
+    catalogue = load_catalogue(_write_catalogue(tmp_path, BY_PUBLISHER))
+    policy = load_policy(
+        {
+            "disallowed_vendors": ["kaspersky"],
+            "approved": {"linux": ["clamav"], "windows": ["microsoft"]},
+        },
+        catalogue=catalogue,
+    )
+    package = {**package, "source": "dpkg"}
+    verdict = classify(inventory("linux", packages=[package]), policy, catalogue)
+    found = [
+        (
+            f["product"],
+            f["name"],
+            [(e["kind"], e["value"].split(" <")[0]) for e in f["evidence"]],
+        )
+        for f in verdict["disallowed"]
+    ]
+    assert found == expected
+    assert verdict["other"] == []
+
+
+def test_by_publisher_is_refused_on_a_key_that_is_not_packages(tmp_path):
+    data = yaml.safe_load(FAMILIES)
+    data["os_families"]["windows"]["signature_keys"]["services"]["by_publisher"] = True
+    path = tmp_path / "catalogue.yml"
+    path.write_text(yaml.safe_dump(data) + "schema: 1\nvendors:\n" + MINIMAL_VENDORS)
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(path)
+    assert caught.value.field == "os_families.windows.signature_keys.services.by_publisher"

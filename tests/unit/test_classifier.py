@@ -678,6 +678,208 @@ def test_each_security_center_component_is_its_own_product_in_any_order(order):
     }
 
 
+# Names Kaspersky's localised and certified builds show (the help pages the catalogue
+# cites for each), and the product each belongs to.
+FIELD_NAMES = [
+    # German: the agent comes after the product name.
+    ("windows", "packages", "Kaspersky Security Center 14 Administrationsagent", "klnagent"),
+    ("windows", "packages", "Kaspersky Security Center 14.2 Verwaltungskonsole", "ksc_console"),
+    ("windows", "packages", "Kaspersky Security Center 14.2 Administrationsserver", "ksc_server"),
+    ("windows", "packages", "Kaspersky Endpoint Security für Windows", "kes_windows"),
+    ("windows", "packages", "Kaspersky Security für Windows Server", "ksws"),
+    # French, Spanish, Italian.
+    ("windows", "packages", "Agent d'administration de Kaspersky Security Center 14", "klnagent"),
+    ("windows", "packages", "Console d'administration de Kaspersky Security Center", "ksc_console"),
+    ("windows", "packages", "Serveur d'administration de Kaspersky Security Center", "ksc_server"),
+    ("windows", "packages", "Kaspersky Endpoint Security pour Windows", "kes_windows"),
+    ("windows", "packages", "Kaspersky Security pour Windows Server", "ksws"),
+    ("windows", "packages", "Agente de red de Kaspersky Security Center 14", "klnagent"),
+    (
+        "windows",
+        "packages",
+        "Consola de administración de Kaspersky Security Center",
+        "ksc_console",
+    ),
+    (
+        "windows",
+        "packages",
+        "Servidor de administración de Kaspersky Security Center",
+        "ksc_server",
+    ),
+    ("windows", "packages", "Kaspersky Endpoint Security para Windows", "kes_windows"),
+    ("windows", "packages", "Agente di amministrazione di Kaspersky Security Center", "klnagent"),
+    (
+        "windows",
+        "packages",
+        "Console di amministrazione di Kaspersky Security Center",
+        "ksc_console",
+    ),
+    ("windows", "packages", "Kaspersky Endpoint Security per Windows", "kes_windows"),
+    ("windows", "packages", "Kaspersky Security Center 14.2 Web Console", "ksc_web_console"),
+    # The consumer line and its companions.
+    ("windows", "packages", "Kaspersky Basic", "kaspersky_home"),
+    ("windows", "packages", "Kaspersky VPN", "kvpn"),
+    ("windows", "packages", "Kaspersky Safe Kids", "ksk"),
+    ("windows", "services", "KSDE1.0.0", "kvpn"),
+    ("windows", "processes", "kpm.exe", "kpm"),
+    # Administration Server services, on failover-cluster nodes too.
+    ("windows", "services", "klwebsrv", "ksc_server"),
+    ("windows", "services", "ksnproxy", "ksc_server"),
+    ("windows", "services", "kladminserver_klfoc", "ksc_server"),
+    ("windows", "services", "klfocsvc_klfoc", "ksc_server"),
+    # KES 11/12 minifilters (Microsoft's allocated altitudes) and its updatable drivers.
+    ("windows", "drivers", "klbackupflt.sys", "kes_windows"),
+    ("windows", "drivers", "Klifsm", "kes_windows"),
+    ("windows", "drivers", "klupd_klif_arkmon.sys", "kes_windows"),
+    # Linux: certified builds, the Arm agent, the Security Center server's own agent.
+    ("linux", "packages", "kesl-astra", "kesl"),
+    ("linux", "packages", "kesl-gui-astra", "kesl"),
+    ("linux", "packages", "klnagent64-astra", "klnagent"),
+    ("linux", "packages", "klnagent", "klnagent"),
+    ("linux", "packages", "kess", "kess"),
+    ("linux", "services", "klnagent_srv", "ksc_server"),
+    ("linux", "services", "KSCWebConsole.service", "ksc_web_console"),
+]
+
+
+@pytest.mark.parametrize(
+    ("os_family", "kind", "name", "product"),
+    FIELD_NAMES,
+    ids=[f"{family}-{kind}-{name}" for family, kind, name, _ in FIELD_NAMES],
+)
+def test_localised_and_certified_kaspersky_names_go_to_their_product(
+    os_family, kind, name, product
+):
+    entry = {"name": name}
+    if kind == "services":
+        entry["state"] = "running"
+    verdict = classify(inventory(os_family, **{kind: [entry]}))
+    assert products(verdict["disallowed"]) == [("kaspersky", product)]
+
+
+def test_a_build_for_another_certified_distribution_goes_to_its_product_by_publisher():
+    """No list knows every distribution's build; Kaspersky as its publisher does."""
+    build = {"name": "kesl-redos", "publisher": "AO Kaspersky Lab <support@kaspersky.com>"}
+    verdict = classify(linux(packages=[build]))
+    assert products(verdict["disallowed"]) == [("kaspersky", "kesl")]
+    assert evidence(verdict["disallowed"][0]) == [
+        ("package", "kesl-redos"),
+        ("publisher", "AO Kaspersky Lab <support@kaspersky.com>"),
+    ]
+    # The same name from anyone else is nobody's.
+    local = {"name": "kesl-redos", "publisher": "IT Operations <itops@example.org>"}
+    assert classify(linux(packages=[local]))["disallowed"] == []
+
+
+GERMAN_SERVER_HOST = [
+    {
+        "name": "Kaspersky Security Center 14.2 Administrationsserver",
+        "publisher": "AO Kaspersky Lab",
+    },
+    {"name": "Kaspersky Security Center 14 Administrationsagent", "publisher": "AO Kaspersky Lab"},
+    {"name": "Kaspersky Security Center 14.2 Verwaltungskonsole", "publisher": "AO Kaspersky Lab"},
+]
+
+
+@pytest.mark.parametrize(
+    "order",
+    list(itertools.permutations(range(3))),
+    ids=lambda order: "-".join(("server", "agent", "console")[i] for i in order),
+)
+def test_german_security_center_components_are_their_own_products_in_any_order(order):
+    """The German agent and console also start with "Kaspersky Security Center": they
+    must not fall to the Administration Server, which is never removed."""
+    verdict = classify(windows(packages=[GERMAN_SERVER_HOST[i] for i in order]))
+    assert {f["product"]: f["name"] for f in verdict["disallowed"]} == {
+        "ksc_server": "Kaspersky Security Center 14.2 Administrationsserver",
+        "klnagent": "Kaspersky Security Center 14 Administrationsagent",
+        "ksc_console": "Kaspersky Security Center 14.2 Verwaltungskonsole",
+    }
+
+
+# September 2024: Kaspersky's update replaced itself with UltraAV on US consumer PCs.
+ULTRAAV_HOST = windows(
+    packages=[
+        {"name": "UltraAV", "publisher": "Pango Group"},
+        {"name": "UltraVPN", "publisher": "Pango Group"},
+    ],
+    security_center=[
+        {"display_name": "UltraAV", "product_state": 266240},
+        {"display_name": "Windows Defender", "product_state": 393472},
+    ],
+    services=[{"name": "WinDefend", "state": "stopped"}],
+)
+
+
+def test_ultraav_shows_under_other_antivirus_with_the_shipped_policy():
+    verdict = classify(ULTRAAV_HOST)
+    assert verdict["disallowed"] == []
+    assert sorted(products(verdict["other"])) == [("pango", "ultraav"), ("pango", "ultravpn")]
+    ultraav = next(f for f in verdict["other"] if f["product"] == "ultraav")
+    # Its Security Center entry is the same product, not an unknown antivirus.
+    assert evidence(ultraav) == [("package", "UltraAV"), ("security_center", "UltraAV")]
+    # It stood Defender down: the host is not compliant, and says why.
+    assert verdict["compliant"] is False
+    assert verdict["reasons"][0].startswith("no active approved antivirus")
+
+
+def test_ultraav_in_security_center_alone_is_still_ultraav():
+    entry = {"display_name": "UltraAV", "product_state": 266240}
+    verdict = classify(windows(security_center=[entry], services=[WINDEFEND_RUNNING]))
+    assert products(verdict["other"]) == [("pango", "ultraav")]
+    assert verdict["compliant"] is True
+
+
+def test_a_policy_may_disallow_ultraav_like_any_vendor():
+    verdict = classify(ULTRAAV_HOST, policy(["kaspersky", "pango"]))
+    assert sorted(products(verdict["disallowed"])) == [("pango", "ultraav"), ("pango", "ultravpn")]
+    assert verdict["other"] == []
+    assert "disallowed antivirus found: UltraAV (pango), UltraVPN (pango)" in verdict["reasons"]
+
+
+# Other vendors' Linux and Windows agents, as their own documentation names them.
+OTHER_AGENTS = [
+    ("linux", "services", "eraagent", ("eset", "eset_agent_linux")),
+    ("linux", "services", "eea", ("eset", "eset_linux")),
+    ("linux", "packages", "efs", ("eset", "eset_server_linux")),
+    ("linux", "services", "sophoslinuxsensor", ("sophos", "sophos_linux_sensor")),
+    ("linux", "services", "sisamdagent", ("symantec", "sep_linux")),
+    ("linux", "packages", "sdcss-sepagent", ("symantec", "sep_linux")),
+    ("linux", "services", "cma", ("trellix", "agent_linux")),
+    ("linux", "services", "bdsec-daemon", ("bitdefender", "gravityzone_linux")),
+    ("linux", "services", "splx", ("trendmicro", "serverprotect_linux")),
+    ("linux", "packages", "SentinelAgent", ("sentinelone", "sentinelone_linux")),
+    ("linux", "services", "traps_pmd", ("paloalto", "cortex_xdr_linux")),
+    ("windows", "services", "SentinelAgent", ("sentinelone", "sentinelone_windows")),
+    ("windows", "packages", "Sentinel Agent", ("sentinelone", "sentinelone_windows")),
+    ("windows", "services", "cyserver", ("paloalto", "cortex_xdr_windows")),
+    ("windows", "drivers", "tedrpers-8.2.0.sys", ("paloalto", "cortex_xdr_windows")),
+    ("windows", "services", "Sophos MCS Agent", ("sophos", "sophos_windows")),
+    ("windows", "drivers", "eamonm", ("eset", "eset_windows")),
+    ("windows", "drivers", "edrsensor", ("bitdefender", "gravityzone_windows")),
+    ("windows", "drivers", "TmEsFlt", ("trendmicro", "apex_one_windows")),
+    ("windows", "drivers", "FeKern", ("trellix", "hx_windows")),
+    ("windows", "drivers", "Spiderg3", ("drweb", "drweb_windows")),
+    ("windows", "services", "CSAgent", ("crowdstrike", "falcon_windows")),
+]
+
+
+@pytest.mark.parametrize(
+    ("os_family", "kind", "name", "expected"),
+    OTHER_AGENTS,
+    ids=[f"{family}-{kind}-{name}" for family, kind, name, _ in OTHER_AGENTS],
+)
+def test_other_vendors_agents_are_found_and_reported_as_other(os_family, kind, name, expected):
+    entry = {"name": name}
+    if kind == "services":
+        entry["state"] = "running"
+    verdict = classify(inventory(os_family, **{kind: [entry]}))
+    assert products(verdict["other"]) == [expected]
+    vendor = expected[0]
+    strict = classify(inventory(os_family, **{kind: [entry]}), policy(["kaspersky", vendor]))
+    assert products(strict["disallowed"]) == [expected]
+
+
 # -- publishers ----------------------------------------------------------------------------
 
 # Hand-written publisher strings (notes, and each vendor's usual legal name). The display
@@ -696,11 +898,12 @@ PUBLISHER_CASES = [
     ("crowdstrike", "windows", "CrowdStrike Device Control", "CrowdStrike, Inc."),
     ("sophos", "windows", "Sophos Connect", "Sophos Limited"),
     ("trellix", "windows", "McAfee WebAdvisor", "McAfee, LLC"),
-    ("trellix", "linux", "MFErt", "McAfee, Inc."),
+    ("trellix", "linux", "MFEdx", "McAfee, Inc."),
     ("symantec", "windows", "Symantec Encryption Desktop", "Symantec Corporation"),
     ("eset", "windows", "ESET Inspect Connector", "ESET, spol. s r.o."),
     ("trendmicro", "windows", "Trend Micro Maximum Security", "Trend Micro Inc."),
     ("bitdefender", "windows", "Bitdefender Total Security", "Bitdefender"),
+    ("sentinelone", "windows", "SentinelOne Singularity Ranger", "SentinelOne, Inc."),
 ]
 
 

@@ -13,13 +13,18 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.avshift.remediation.plugins.filter.removal_plan import (
     FilterModule,
 )
+from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import load_catalogue
 from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import classify
+from ansible_collections.avshift.remediation.plugins.plugin_utils.policy import load_policy
 from ansible_collections.avshift.remediation.plugins.plugin_utils.removal import (
+    HOLD_CONFIRM,
+    HOLD_REFUSED,
     MASK,
     PlanError,
     removal_plan,
@@ -43,9 +48,15 @@ PASSWORDS = {
 P_AT_SS_HEX = "5000400073007300"
 
 
-def scan_of(inventory: dict) -> dict:
+def scan_of(inventory: dict, disallowed=("kaspersky",)) -> dict:
     """What av_scan registers with return_inventory: true."""
-    return {**classify(inventory), "host": inventory["host"], "inventory": inventory}
+    policy = load_policy(
+        {
+            "disallowed_vendors": list(disallowed),
+            "approved": {"linux": ["clamav"], "windows": ["microsoft"]},
+        }
+    )
+    return {**classify(inventory, policy), "host": inventory["host"], "inventory": inventory}
 
 
 def windows_package(name: str, code: str | None, **extra) -> dict:
@@ -64,7 +75,7 @@ def windows_package(name: str, code: str | None, **extra) -> dict:
     return entry
 
 
-def windows_scan(packages: list[dict], services=(), paths=()) -> dict:
+def windows_scan(packages: list[dict], services=(), paths=(), disallowed=("kaspersky",)) -> dict:
     return scan_of(
         {
             "schema": 1,
@@ -73,7 +84,8 @@ def windows_scan(packages: list[dict], services=(), paths=()) -> dict:
             "packages": packages,
             "services": [{"name": name, "state": "running"} for name in services],
             "paths": list(paths),
-        }
+        },
+        disallowed,
     )
 
 
@@ -515,3 +527,215 @@ def test_ansible_doc_documents_the_filter():
 def test_plan_error_is_a_value_error():
     # The filter turns it into AnsibleFilterError; other callers can catch ValueError.
     assert issubclass(PlanError, ValueError)
+
+
+# -- holds: what the roles must not carry out ---------------------------------------------
+
+SERVER = "Kaspersky Security Center 14.2 Administration Server"
+SERVER_CODE = "{5D35B3D8-9F0A-4C61-8C5E-0A4F1F5B2C31}"
+CONSOLE = "Kaspersky Security Center 14.2 Administration Console"
+CONSOLE_CODE = "{8E2A91C4-1B77-4C0E-9A61-3D4C52F0E7A9}"
+WHY_SERVER = "it manages other hosts and holds their keys and policies"
+
+
+def security_center_host() -> dict:
+    """An Administration Server host: the server, its own agent, the console, and KES."""
+    return windows_scan(
+        [
+            windows_package(AGENT, AGENT_CODE),
+            windows_package(SERVER, SERVER_CODE),
+            windows_package(CONSOLE, CONSOLE_CODE),
+            windows_package(KES, KES_CODE),
+        ],
+        services=["kladminserver", "klnagent", "AVP"],
+    )
+
+
+def test_an_administration_server_is_refused_saying_why_and_keeps_its_place():
+    plan = removal_plan(security_center_host())
+    assert [step["product"] for step in plan] == [
+        "kes_windows",
+        "ksc_console",
+        "ksc_server",
+        "klnagent",
+    ]
+    server = step_of(plan, "ksc_server")
+    assert server["hold"] == HOLD_REFUSED
+    assert server["hold_reason"].startswith(f"{SERVER} is never removed by avshift: ")
+    assert WHY_SERVER in server["hold_reason"]
+    assert server["summary"] == (
+        f"{SERVER} (kaspersky/ksc_server): held, not removed: {server['hold_reason']}"
+    )
+    # Its uninstall command is still planned, for the record: the roles do not run it.
+    assert server["windows"][0]["product_code"] == SERVER_CODE
+
+
+def test_the_servers_own_network_agent_is_held_with_it_but_not_kes_or_the_console():
+    plan = removal_plan(security_center_host())
+    agent = step_of(plan, "klnagent")
+    assert agent["hold"] == HOLD_REFUSED
+    assert SERVER in agent["hold_reason"]
+    assert step_of(plan, "kes_windows")["hold"] is None
+    assert step_of(plan, "ksc_console")["hold"] is None
+    # Elsewhere the Network Agent is removed as ever.
+    assert [step["hold"] for step in removal_plan(kes_and_agent())] == [None, None]
+
+
+def test_a_security_center_for_linux_server_is_refused_with_its_own_agent():
+    scan = linux_scan(
+        [
+            ("ksc64", "dpkg", KASPERSKY),
+            ("ksc-web-console", "dpkg", KASPERSKY),
+            ("klnagent64", "dpkg", KASPERSKY),
+        ],
+        services=["kladminserver_srv", "klnagent_srv", "KSCWebConsole"],
+    )
+    plan = removal_plan(scan)
+    assert [(step["product"], step["hold"]) for step in plan] == [
+        ("ksc_web_console", None),
+        ("ksc_server", HOLD_REFUSED),
+        ("klnagent", HOLD_REFUSED),
+    ]
+    server = step_of(plan, "ksc_server")
+    # klnagent_srv is part of the server, not an agent to remove.
+    assert server["services"] == ["kladminserver_srv", "klnagent_srv"]
+    assert WHY_SERVER in server["hold_reason"]
+
+
+def test_a_removal_on_unverified_names_alone_waits_for_confirmation():
+    # kav4ws: neither its package name nor its directory has a source.
+    scan = linux_scan([("kav4ws", "rpm", "")], paths=["/opt/kaspersky/kav4ws"])
+    [step] = removal_plan(scan)
+    assert step["hold"] == HOLD_CONFIRM
+    assert "kav4ws, /opt/kaspersky/kav4ws" in step["hold_reason"]
+    assert "avshift_remediate_confirmed" in step["hold_reason"]
+    assert "[kaspersky/kav4ws]" in step["hold_reason"]
+    assert step["packages_by_source"] == {"rpm": ["kav4ws"]}  # planned, not carried out
+    [confirmed] = removal_plan(scan, confirmed=["kaspersky/kav4ws"])
+    assert confirmed["hold"] is None
+    assert confirmed["summary"].startswith("kav4ws (kaspersky/kav4ws): remove rpm packages kav4ws")
+
+
+def test_one_sourced_piece_of_evidence_is_enough_to_remove():
+    # kav4fs: its package name has no source, its kav4fs-control path does.
+    unsourced = linux_scan([("kav4fs", "rpm", "")])
+    assert [step["hold"] for step in removal_plan(unsourced)] == [HOLD_CONFIRM]
+    sourced = linux_scan(
+        [("kav4fs", "rpm", "")], paths=["/opt/kaspersky/kav4fs/bin/kav4fs-control"]
+    )
+    assert [step["hold"] for step in removal_plan(sourced)] == [None]
+    # So is a publisher a source shows for the vendor, on the package itself.
+    published = linux_scan([("kav4fs", "rpm", "Kaspersky Lab")])
+    assert [step["hold"] for step in removal_plan(published)] == [None]
+    other = linux_scan([("kaspersky-update-utility", "rpm", "Kaspersky Lab")])
+    assert [(step["product"], step["hold"]) for step in removal_plan(other)] == [("other", None)]
+    # A publisher string no source shows proves nothing more than the name.
+    unsourced_publisher = linux_scan([("kav4fs", "rpm", "Kaspersky Lab UK Ltd")])
+    assert [step["hold"] for step in removal_plan(unsourced_publisher)] == [HOLD_CONFIRM]
+
+
+def test_residue_on_unverified_paths_alone_waits_for_confirmation():
+    scan = linux_scan([], paths=["/var/log/kaspersky"])
+    [step] = removal_plan(scan)
+    assert step["residue"] is True
+    assert step["hold"] == HOLD_CONFIRM
+    assert "[kaspersky/residue]" in step["hold_reason"]
+    assert removal_plan(scan, confirmed=["kaspersky/residue"])[0]["hold"] is None
+
+
+@pytest.mark.parametrize(
+    "confirmed", [["kaspersky/kav4wx"], ["kasperksy/kav4ws"], ["kav4ws"], [7], "kaspersky/kav4ws"]
+)
+def test_a_confirmation_that_names_no_catalogue_product_fails(confirmed):
+    scan = linux_scan([("kav4ws", "rpm", "")])
+    message = filter_error(scan, confirmed=confirmed)
+    assert "confirmed" in message
+
+
+def test_the_plan_notes_what_avshift_cannot_do_for_a_product():
+    ksws = "Kaspersky Security for Windows Server"
+    code = "{6A1D2B3C-4E5F-4061-8A9B-C0D1E2F3A4B5}"
+    step = step_of(removal_plan(windows_scan([windows_package(ksws, code)])), "ksws")
+    assert any("turn protection off in its policy first" in note for note in step["notes"])
+    assert step["hold"] is None
+
+
+def test_sentinelone_takes_its_passphrase_as_uninstall_key():
+    code = "{4F6A2E1B-3C5D-4E7F-8A9B-0C1D2E3F4A5B}"
+    entry = windows_package("Sentinel Agent", code, publisher="SentinelOne, Inc.")
+    scan = windows_scan([entry], disallowed=("kaspersky", "sentinelone"))
+    passwords = {"sentinelone_windows": {"password": "S1-pass"}}
+    action = action_of(removal_plan(scan, passwords=passwords), "sentinelone_windows")
+    assert action["argv"] == [*MSIEXEC, code, *QUIET, "UNINSTALL_KEY=S1-pass"]
+    assert step_of(removal_plan(scan), "sentinelone_windows")["needs_password"] is True
+
+
+def test_the_filter_takes_the_confirmations():
+    scan = linux_scan([("kav4ws", "rpm", "")])
+    plan = FilterModule().filters()["removal_plan"](scan, confirmed=["kaspersky/kav4ws"])
+    assert [step["hold"] for step in plan] == [None]
+
+
+# -- every Kaspersky component: its place, its password, its refusal --------------------
+
+# The hand-written cases use names without a source too: confirmed, so only the refusals
+# the catalogue makes are held.
+CONFIRM_ALL = [f"kaspersky/{product.id}" for product in load_catalogue().products["kaspersky"]] + [
+    "kaspersky/other"
+]
+
+PRODUCT_CASES = yaml.safe_load(
+    (Path(__file__).resolve().parents[1] / "data" / "hand_written" / "products.yml").read_text(
+        encoding="utf-8"
+    )
+)
+KASPERSKY_CASES = [
+    (key.split("/")[1], family, entries)
+    for key, families in PRODUCT_CASES.items()
+    if key.startswith("kaspersky/")
+    for family, entries in families.items()
+]
+
+
+def _case_scan(family: str, entries: dict) -> dict:
+    inventory = {"schema": 1, "host": HOST, "os_family": family, **entries}
+    return scan_of(inventory)
+
+
+@pytest.mark.parametrize(
+    ("product_id", "family", "entries"),
+    KASPERSKY_CASES,
+    ids=[f"{product}-{family}" for product, family, _ in KASPERSKY_CASES],
+)
+def test_every_kaspersky_component_has_its_place_password_and_refusal(product_id, family, entries):
+    catalogue = load_catalogue()
+    product = catalogue.product("kaspersky", product_id, family)
+    step = step_of(removal_plan(_case_scan(family, entries), confirmed=CONFIRM_ALL), product_id)
+    assert step["role"] == product.role
+    # Which need a password: exactly those with a password-protected uninstall.
+    assert step["needs_password"] is bool(product.uninstall_properties)
+    # Which are refused: every product of a role the catalogue never removes.
+    refused = product.role in catalogue.refused_roles
+    assert (step["hold"] == HOLD_REFUSED) is refused
+    if refused:
+        assert "it manages other hosts and holds their keys and policies" in step["hold_reason"]
+
+
+def test_a_host_with_every_kaspersky_component_removes_them_in_the_catalogues_order():
+    catalogue = load_catalogue()
+    for family in ("linux", "windows"):
+        merged: dict[str, list] = {}
+        for _product, case_family, entries in KASPERSKY_CASES:
+            if case_family == family:
+                for kind, items in entries.items():
+                    merged.setdefault(kind, []).extend(items)
+        plan = removal_plan(_case_scan(family, merged), confirmed=CONFIRM_ALL)
+        ranks = [catalogue.removal_rank(step["role"]) for step in plan if not step["residue"]]
+        assert ranks == sorted(ranks), [step["product"] for step in plan]
+        # Consoles go before the Administration Server, the Network Agent after it.
+        products = [step["product"] for step in plan]
+        assert products.index("ksc_server") < products.index("klnagent"), products
+        console = "ksc_console" if family == "windows" else "ksc_web_console"
+        assert products.index(console) < products.index("ksc_server"), products
+        # The server's host keeps its own agent too: both are held.
+        assert step_of(plan, "klnagent")["hold"] == HOLD_REFUSED

@@ -152,6 +152,8 @@ def _remediation_lines(host: Mapping) -> list[str]:
             + (f" ({order})" if install and order else "")
             + f"; remove {removals}; reboot {plan.get('reboot_policy') or 'not set'}"
         )
+        # What the plan holds back (a management server, unconfirmed evidence) and why.
+        lines += [f"held: {_plain(summary)}" for summary in plan.get("held") or []]
     for action in host.get("actions") or []:
         data = action_data(action)
         details = " ".join(f"{key}={_plain(value)}" for key, value in data.items())
