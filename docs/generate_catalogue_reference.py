@@ -46,8 +46,12 @@ COMMAND = ".venv/bin/python docs/generate_catalogue_reference.py"
 # the catalogue's os_families give), in the order and words of the page.
 COMMON_ROWS = (
     ("paths", "Paths (and registry keys)"),
+    ("status_part", "Whether it protects the host, decided by"),
     ("uninstall_properties", "Properties of a password-protected uninstall"),
     ("uninstall_note", "Told to the operator before its removal"),
+    ("manual_removal", "Never removed unattended, because"),
+    ("confirm_removal", "Removed once an operator confirms, after this"),
+    ("refuse_removal_when", "Refused for a manual removal when found with it"),
     ("install", "Installed by avshift"),
     ("sources", "Where the names were seen"),
 )
@@ -69,8 +73,15 @@ def rows(catalogue) -> dict[str, tuple[tuple[str, str], ...]]:
 def _row_value(key: str, value, grades=None) -> str:
     if key == "sources":
         return _grade_counts(grades.values()) + ", listed below"
-    if key == "uninstall_note":
+    if key == "status_part":
+        return f"the inventory's `{value}` part (running mode, real-time protection, policies)"
+    if key in ("uninstall_note", "manual_removal", "confirm_removal"):
         return _text(value)
+    if key == "refuse_removal_when":
+        found = "; ".join(
+            f"{kind} {_names(names, grades)}" for kind, names in value.items() if kind != "because"
+        )
+        return f"{found}: {_text(value['because'])}"
     if key == "install":
         facts = ", ".join(f"{name} `{fact}`" for name, fact in (value.get("facts") or {}).items())
         return (

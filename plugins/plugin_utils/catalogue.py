@@ -43,6 +43,9 @@ _OTHER_PRODUCT_KEYS = {
     "uninstall_properties",
     "install",
     "uninstall_note",
+    "manual_removal",
+    "confirm_removal",
+    "refuse_removal_when",
     "sources",
 }
 _VENDOR_KEYS = {"name", "publishers", "paths", "sources", "products"}
@@ -93,6 +96,16 @@ def _strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
     return name
 
 
+# Windows' default values of the folder variables the catalogue uses ("Recognized
+# environment variables", Microsoft Learn), casefolded; the longer prefix first.
+_DEFAULT_FOLDERS = (
+    ("c:\\program files (x86)\\", "%programfiles(x86)%\\"),
+    ("c:\\program files\\", "%programfiles%\\"),
+    ("c:\\programdata\\", "%programdata%\\"),
+    ("c:\\windows\\", "%systemroot%\\"),
+)
+
+
 def normalize(kind: str, name: str) -> str:
     """The form in which names of one inventory kind are compared."""
     folded = name.casefold()
@@ -100,7 +113,14 @@ def normalize(kind: str, name: str) -> str:
         # Display names come with stray double spaces and trailing blanks.
         return " ".join(folded.split())
     if kind == "paths":
-        return folded.rstrip("/\\")
+        folded = folded.rstrip("/\\")
+        # The catalogue writes Windows folders by their environment variables (the
+        # collector expands them on the host); a path written out in its default
+        # expansion, as other tools report it, is the same path.
+        for expanded, variable in _DEFAULT_FOLDERS:
+            if folded.startswith(expanded):
+                return variable + folded[len(expanded) :]
+        return folded
     return _strip_suffix(folded.strip(), _SUFFIXES.get(kind, ()))
 
 
@@ -150,6 +170,14 @@ class Provenance:
     grades: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RefuseWhen:
+    """Evidence that makes a product's removal unsafe: names per evidence kind, and why."""
+
+    names: dict[str, frozenset[str]]
+    because: str
+
+
 @dataclass(frozen=True, eq=False)
 class Product:
     vendor: str
@@ -170,11 +198,20 @@ class Product:
     # What the operator should know before its removal (a protection avshift cannot
     # pass, a vendor tool to use instead); the removal plan notes it.
     uninstall_note: str | None = None
+    # Why it is never removed unattended (the removal plan refuses it, naming why), or
+    # why it waits for an operator's confirmation; and what, found with it, makes the
+    # plan refuse it (inventory kind -> names, and why).
+    manual_removal: str | None = None
+    confirm_removal: str | None = None
+    refuse_removal_when: RefuseWhen | None = None
     # How avshift installs the product, when it can: the install role's task file and
     # when it may run (BEFORE_REMOVAL); None for products avshift does not install.
     installer: Installer | None = None
     # Where its names were seen, on this OS family.
     provenance: Provenance = field(default_factory=Provenance)
+    # The inventory kinds the product has names of (services, drivers, ...): where the
+    # host should show it.
+    kinds_named: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -417,6 +454,33 @@ def _status_part(block, source, where) -> str | None:
     return part
 
 
+def _optional_text(block, key, source, where) -> str | None:
+    if block.get(key) is None:
+        return None
+    return _nonempty_text(block[key], source, f"{where}.{key}")
+
+
+def _refuse_when(block, family, source, where) -> RefuseWhen | None:
+    spec = block.get("refuse_removal_when")
+    if spec is None:
+        return None
+    where = f"{where}.refuse_removal_when"
+    _expect(spec, dict, source, where)
+    kinds = {kind for kinds in family.signature_keys.values() for kind in kinds}
+    names = {}
+    for kind, listed in spec.items():
+        if kind == "because":
+            continue
+        if kind not in kinds:
+            raise CatalogueError(source, f"{where}.{kind}", f"expected one of {sorted(kinds)}")
+        names[kind] = frozenset(
+            normalize(kind, name) for name in _string_list(listed, source, f"{where}.{kind}")
+        )
+    if not names:
+        raise CatalogueError(source, where, "names no evidence")
+    return RefuseWhen(names, _nonempty_text(spec.get("because"), source, f"{where}.because"))
+
+
 def _installer(block, source, where) -> Installer | None:
     spec = block.get("install")
     if spec is None:
@@ -599,7 +663,16 @@ def _load_product(
                     block["uninstall_note"], source, f"{block_where}.uninstall_note"
                 )
             ),
+            manual_removal=_optional_text(block, "manual_removal", source, block_where),
+            confirm_removal=_optional_text(block, "confirm_removal", source, block_where),
+            refuse_removal_when=_refuse_when(block, family, source, block_where),
             provenance=provenance,
+            kinds_named=frozenset(
+                kind
+                for key, kinds in family.signature_keys.items()
+                if block.get(key)
+                for kind in kinds
+            ),
         )
         products[vendor].append(product)
         sig = signatures[os_family]

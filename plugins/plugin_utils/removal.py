@@ -65,6 +65,14 @@ MSIEXEC_DONE = {
 }
 MSIEXEC_REBOOT = (1641, 3010)
 MSIEXEC_FATAL = 1603
+# Exit codes from "MsiExec.exe and InstMsi.exe Error Messages" (Microsoft Learn): 1618,
+# another installation is running, is tried again (the role's busy retries); 1641,
+# msiexec started a restart, is waited out before anything else runs on the host.
+MSIEXEC_BUSY = (1618,)
+MSIEXEC_RESTARTING = (1641,)
+# A QuietUninstallString is the vendor's own uninstaller: 0 is done, and 3010 is the
+# Windows convention for "done, restart to finish" that installers share with msiexec.
+QUIET_UNINSTALL_DONE = {0: "removed", 3010: "removed; a reboot is required to finish (3010)"}
 
 _PLACEHOLDERS = {"login", "password", "password_utf16le_hex"}
 _CREDENTIAL_KEYS = {"login", "password"}
@@ -301,7 +309,26 @@ def _hold(step, evidence, product, inventory, catalogue: Catalogue, confirmed) -
         step["hold"] = HOLD_REFUSED
         step["hold_reason"] = f"{step['name']} is never removed by avshift: {why}"
         return
+    if product is not None and product.manual_removal:
+        step["hold"] = HOLD_REFUSED
+        step["hold_reason"] = f"{step['name']} must be removed by hand: {product.manual_removal}"
+        return
+    found = _refusing_evidence(step, product)
+    if found:
+        step["hold"] = HOLD_REFUSED
+        step["hold_reason"] = (
+            f"{step['name']} must be removed by hand: {', '.join(found)} found, and "
+            f"{product.refuse_removal_when.because}"
+        )
+        return
     key = f"{step['vendor']}/{step['product']}"
+    if product is not None and product.confirm_removal and key not in confirmed:
+        step["hold"] = HOLD_CONFIRM
+        step["hold_reason"] = (
+            f"{step['name']}: {product.confirm_removal}; then confirm it with "
+            f"avshift_remediate_confirmed or avshift_uninstall_confirmed: [{key}]"
+        )
+        return
     unverified = _unconfirmed(step, evidence, product, inventory, catalogue)
     if unverified and key not in confirmed:
         step["hold"] = HOLD_CONFIRM
@@ -310,6 +337,57 @@ def _hold(step, evidence, product, inventory, catalogue: Catalogue, confirmed) -
             f"is {catalogue.vendors.get(step['vendor'], step['vendor'])}'s, then confirm it "
             f"with avshift_remediate_confirmed or avshift_uninstall_confirmed: [{key}]"
         )
+
+
+def _refusing_evidence(step: dict, product) -> list[str]:
+    """The step's evidence that the catalogue says makes its removal unsafe."""
+    refuse = product.refuse_removal_when if product is not None else None
+    if refuse is None:
+        return []
+    return [
+        name
+        for kind, names in refuse.names.items()
+        for name in step.get(kind) or ()
+        if normalize(kind, name) in names
+    ]
+
+
+def _hold_disagreements(steps: list[dict], catalogue: Catalogue, os_family: str) -> None:
+    """Refuse a vendor's products whose uninstall entry and services tell different stories.
+
+    An uninstall entry taken for one product on a host that runs none of that product's
+    services, next to another product of the vendor seen only by its services, is most
+    likely the other product under a name the catalogue places wrong (a localised build):
+    removed as the first, it would run without the properties, and the password, the
+    second needs. The planner refuses both rather than guess.
+    """
+    for listed in steps:
+        if listed["hold"] is not None or not listed["windows"] or listed["services"]:
+            continue
+        product = catalogue.product(listed["vendor"], listed["product"], os_family)
+        if product is None or "services" not in product.kinds_named:
+            continue
+        for running in steps:
+            if (
+                running is listed
+                or running["vendor"] != listed["vendor"]
+                or running["windows"]
+                or not running["services"]
+                or running["residue"]
+            ):
+                continue
+            why = (
+                f"the uninstall entry {', '.join(listed['packages'])} is taken for "
+                f"{listed['name']}, but the host runs none of its services and runs "
+                f"{', '.join(running['services'])} of {running['name']}, which has no "
+                "uninstall entry: the catalogue and the host disagree (a localised name?); "
+                "removed as the one it could miss the password of the other. Check the host, "
+                "and remove it by hand"
+            )
+            for step in (listed, running):
+                if step["hold"] is None:
+                    step["hold"] = HOLD_REFUSED
+                    step["hold_reason"] = f"{step['name']} must be removed by hand: {why}"
 
 
 def _hold_agents_of_refused_servers(steps: list[dict]) -> None:
@@ -428,8 +506,14 @@ def _windows_action(entry: Mapping, properties: list[str], context: dict) -> dic
         "argv": None,
         "manual": False,
         "reason": None,
+        "msiexec": False,
         "exit_codes": {str(rc): meaning for rc, meaning in sorted(MSIEXEC_DONE.items())},
         "reboot_exit_codes": list(MSIEXEC_REBOOT),
+        "busy_exit_codes": list(MSIEXEC_BUSY),
+        "restart_exit_codes": list(MSIEXEC_RESTARTING),
+        # The properties whose values the role masks in msiexec's log before any of it
+        # leaves the host (a verbose log records public property values).
+        "masked_properties": [item.split("=", 1)[0] for item in properties],
         "failure_messages": _msiexec_failures(context),
     }
     if code is not None:
@@ -437,6 +521,7 @@ def _windows_action(entry: Mapping, properties: list[str], context: dict) -> dic
             raise PlanError(f"uninstall entry {name!r}: {code!r} is not an MSI product code")
         action["product_code"] = code.upper()
         action["argv"] = [MSIEXEC, "/x", code.upper(), *MSIEXEC_OPTIONS, *properties]
+        action["msiexec"] = True
         return action
     action["manual"] = True
     if protected:
@@ -455,8 +540,10 @@ def _windows_action(entry: Mapping, properties: list[str], context: dict) -> dic
             action.update(
                 argv=argv,
                 manual=False,
-                exit_codes={"0": "removed"},
-                reboot_exit_codes=[],
+                exit_codes={str(rc): meaning for rc, meaning in QUIET_UNINSTALL_DONE.items()},
+                reboot_exit_codes=[3010],
+                busy_exit_codes=[],
+                restart_exit_codes=[],
                 failure_messages={"other": f"{failed}: {argv[0]} {' '.join(argv[1:])}"},
             )
     else:
@@ -497,15 +584,39 @@ def _msiexec_failures(context: dict) -> dict[str, str]:
     """Failure messages by msiexec exit code ("other": any code not listed), with {rc}."""
     name, host = context["name"], context["host"]
     failed = f"uninstall of {name} failed (msiexec {{rc}}) on {host}"
-    messages = {"other": failed + ": see the Windows Installer (MsiInstaller) events"}
+    messages = {
+        "other": failed + ": see its log and the Windows Installer (MsiInstaller) events",
+        "1618": failed + ": another installation kept running through every retry "
+        "(avshift_uninstall_busy_retries)",
+    }
+    # 1603 is any fatal error: a missing password is one likely cause, never the only one.
     if context["protected"] and context["needs_password"]:
-        messages[str(MSIEXEC_FATAL)] = f"uninstall password required for {name} on {host}"
+        messages[str(MSIEXEC_FATAL)] = (
+            f"{failed}, a fatal error: {name} is password-protected and no password was "
+            f"given (avshift_uninstall_passwords.{context['product']}), the likely cause "
+            "if its protection is on; its log says"
+        )
     elif context["protected"]:
         messages[str(MSIEXEC_FATAL)] = (
-            f"{failed}: check avshift_uninstall_passwords.{context['product']} "
-            "(a wrong password fails so)"
+            f"{failed}, a fatal error: a wrong password in "
+            f"avshift_uninstall_passwords.{context['product']} is one cause; its log says"
         )
     return messages
+
+
+def mask_credentials(text: str, passwords: Mapping | None, product_id: str) -> str:
+    """text with every credential of product_id (plain, and in the UTF-16LE hex form the
+    Network Agent takes) replaced by the mask: for what a host sends back, such as the
+    end of an msiexec log, whose own masking by property name may have missed one."""
+    credentials = (passwords or {}).get(product_id)
+    if not isinstance(credentials, Mapping):
+        return text
+    for key in sorted(_CREDENTIAL_KEYS):
+        value = credentials.get(key)
+        if isinstance(value, str) and value:
+            for form in (value, utf16le_hex(value), utf16le_hex(value).lower()):
+                text = text.replace(form, MASK)
+    return text
 
 
 def _step(finding, os_family, host, inventory, catalogue, passwords, mask, where) -> dict:
@@ -633,10 +744,11 @@ def _summary(step: dict, properties: int) -> str:
     if step["hold"] is not None:
         return f"{where}: held, not removed: {step['hold_reason']}"
     actions = []
-    if step["services"]:
-        # An uninstaller disables its own services; without one they are disabled too.
-        verb = "stop" if step["windows"] else "stop and disable"
-        actions.append(f"{verb} {', '.join(step['services'])}")
+    if step["services"] and step["windows"]:
+        # Left to the uninstaller: Kaspersky's self-defence refuses a stop from outside.
+        actions.append(f"its uninstaller stops {', '.join(step['services'])}")
+    elif step["services"]:
+        actions.append(f"stop and disable {', '.join(step['services'])}")
     for source, names in step["packages_by_source"].items():
         actions.append(f"remove {source} packages {', '.join(names)}")
     for action in step["windows"]:
@@ -694,6 +806,8 @@ def removal_plan(
         _hold(step, paths, None, inventory, catalogue, checked_confirmed)
         steps.append(step)
     _hold_agents_of_refused_servers(steps)
+    if os_family == "windows":
+        _hold_disagreements(steps, catalogue, os_family)
     for step in steps:
         step["summary"] = _summary(step, step.pop("properties", 0))
     # sorted() is stable: equal ranks keep the scan's order.

@@ -188,10 +188,12 @@ def test_page_says_which_removals_are_refused_and_which_take_a_password():
         assert name in protected, name
     # What avshift cannot do for a product is told under it.
     kea = page.split("### Kaspersky Endpoint Agent (`kea`)")[1].split("### ")[0]
-    [note] = [line for line in kea.splitlines() if line.startswith("| Told to the operator")]
-    assert note.startswith("| Told to the operator before its removal | with password protection")
-    # A folded note ends at its own last line: the comment on the key after it is not its.
-    assert note.endswith("by themselves | |")
+    [note] = [line for line in kea.splitlines() if line.startswith("| Removed once an operator")]
+    assert note.startswith(
+        "| Removed once an operator confirms, after this | with password protection"
+    )
+    # A folded note ends at its own last line; its own comment is its source column.
+    assert "remove it by themselves) | Kaspersky Endpoint Agent 3.16 help" in note
     paths = next(line for line in kea.splitlines() if line.startswith("| Paths"))
     assert paths.endswith(
         "| Its process is agent.exe, a name many agents share: not a signature. |"

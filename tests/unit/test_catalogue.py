@@ -17,6 +17,7 @@ import yaml
 from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
     CATALOGUE_PATH,
     load_catalogue,
+    normalize,
 )
 from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import classify
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import CatalogueError
@@ -371,6 +372,31 @@ SOURCED = UNVERIFIED % "[kesl]"
             + "}\n",
             "uninstall_note",
         ),
+        (
+            "      bad:\n        linux: {packages: [kesl], manual_removal: '', " + SOURCED + "}\n",
+            "manual_removal",
+        ),
+        # A refusal names the evidence kind it looks at, and says why.
+        (
+            "      bad:\n        linux: {packages: [kesl], refuse_removal_when: "
+            "{registry: [x], because: y}, " + SOURCED + "}\n",
+            "refuse_removal_when.registry",
+        ),
+        (
+            "      bad:\n        linux: {packages: [kesl], refuse_removal_when: "
+            "{drivers: [kl1]}, " + SOURCED + "}\n",
+            "refuse_removal_when.because",
+        ),
+        (
+            "      bad:\n        linux: {packages: [kesl], refuse_removal_when: "
+            "{because: y}, " + SOURCED + "}\n",
+            "names no evidence",
+        ),
+        (
+            "      bad:\n        windows: {services: [AVP], status_part: registry, "
+            "sources: [{ref: vendor-docs, excerpt: AVP, covers: [AVP]}]}\n",
+            "status_part",
+        ),
     ],
 )
 def test_malformed_catalogue_is_refused_naming_the_bad_entry(tmp_path, fragment, bad):
@@ -527,3 +553,27 @@ def test_by_publisher_is_refused_on_a_key_that_is_not_packages(tmp_path):
     with pytest.raises(CatalogueError) as caught:
         load_catalogue(path)
     assert caught.value.field == "os_families.windows.signature_keys.services.by_publisher"
+
+
+def test_windows_folders_are_written_by_their_environment_variables():
+    # The system drive is not always C:; the collector expands the variables on the host.
+    paths = load_catalogue().signatures["windows"].path_list
+    assert paths
+    assert [path for path in paths if path[1:3] == ":\\"] == []
+
+
+@pytest.mark.parametrize(
+    ("written", "reported"),
+    [
+        ("%ProgramFiles(x86)%\\Kaspersky Lab", "C:\\Program Files (x86)\\Kaspersky Lab\\"),
+        ("%ProgramFiles%\\ESET", "c:\\program files\\eset"),
+        ("%ProgramData%\\Kaspersky Lab", "C:\\ProgramData\\Kaspersky Lab"),
+        (
+            "%SystemRoot%\\System32\\drivers\\CrowdStrike",
+            "C:\\Windows\\System32\\drivers\\CrowdStrike",
+        ),
+    ],
+)
+def test_a_path_written_out_in_its_default_expansion_is_the_same_path(written, reported):
+    assert normalize("paths", written) == normalize("paths", reported)
+    assert normalize("paths", written) != normalize("paths", "D:\\Program Files\\ESET")

@@ -17,14 +17,19 @@ from powershell_ast import syntax_errors
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLUGINS = REPO_ROOT / "plugins"
+ROLES = REPO_ROOT / "roles"
 POWERSHELL_FILES = sorted(
-    path for pattern in ("*.ps1", "*.psm1") for path in PLUGINS.rglob(pattern)
+    path
+    for folder in (PLUGINS, ROLES)
+    for pattern in ("*.ps1", "*.psm1")
+    for path in folder.rglob(pattern)
 )
 
 
-def test_the_windows_collector_is_among_the_checked_files():
+def test_the_windows_collector_and_the_roles_scripts_are_among_the_checked_files():
     # Guards against a glob that silently matches nothing.
     assert PLUGINS / "modules" / "av_scan.ps1" in POWERSHELL_FILES
+    assert ROLES / "uninstall" / "files" / "msiexec_log_tail.ps1" in POWERSHELL_FILES
 
 
 @pytest.mark.parametrize(

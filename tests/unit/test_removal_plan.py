@@ -27,6 +27,7 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.removal import
     HOLD_REFUSED,
     MASK,
     PlanError,
+    mask_credentials,
     removal_plan,
     split_windows_command_line,
     uninstall_outcome,
@@ -289,22 +290,51 @@ def test_1605_means_already_gone():
     assert "not installed" in uninstall_outcome(action, 1605)["message"]
 
 
-def test_1603_without_password_says_a_password_is_required():
+def test_1603_without_password_names_the_missing_password_as_the_likely_cause():
     action = action_of(removal_plan(kes_and_agent(), passwords={}), "kes_windows")
     outcome = uninstall_outcome(action, 1603)
-    assert outcome == {
-        "done": False,
-        "reboot": False,
-        "message": f"uninstall password required for {KES} on {HOST}",
-    }
+    assert outcome["done"] is False and outcome["reboot"] is False
+    # 1603 is any fatal error: the message says what is likely, not what is certain.
+    assert outcome["message"] == (
+        f"uninstall of {KES} failed (msiexec 1603) on {HOST}, a fatal error: {KES} is "
+        "password-protected and no password was given "
+        "(avshift_uninstall_passwords.kes_windows), the likely cause if its protection is "
+        "on; its log says"
+    )
 
 
-def test_1603_with_password_blames_the_password():
+def test_1603_with_password_names_a_wrong_password_as_one_cause():
     action = action_of(removal_plan(kes_and_agent(), passwords=PASSWORDS), "klnagent")
     message = uninstall_outcome(action, 1603)["message"]
-    assert message.startswith(f"uninstall of {AGENT} failed (msiexec 1603) on {HOST}: ")
-    assert "avshift_uninstall_passwords.klnagent" in message
+    assert message.startswith(f"uninstall of {AGENT} failed (msiexec 1603) on {HOST}, ")
+    assert "a wrong password in avshift_uninstall_passwords.klnagent is one cause" in message
     assert "P@ss" not in message
+
+
+def test_msiexec_actions_say_what_to_retry_wait_for_and_mask():
+    action = action_of(removal_plan(kes_and_agent(), passwords=PASSWORDS), "kes_windows")
+    assert action["msiexec"] is True
+    assert action["busy_exit_codes"] == [1618]
+    assert action["restart_exit_codes"] == [1641]
+    assert action["masked_properties"] == ["KLLOGIN", "KLPASSWD"]
+    assert uninstall_outcome(action, 1641) == {
+        "done": True,
+        "reboot": True,
+        "message": "removed; msiexec started a reboot (1641)",
+    }
+    busy = uninstall_outcome(action, 1618)["message"]
+    assert "another installation kept running through every retry" in busy
+
+
+def test_credentials_are_masked_plain_and_as_utf16le_hex():
+    passwords = {"klnagent": {"password": "S3cret!"}, "kes_windows": {"login": "KLAdmin"}}
+    hex_form = "S3cret!".encode("utf-16-le").hex()
+    text = f"KLUNINSTPASSWD={hex_form.upper()} x {hex_form} y S3cret! KLAdmin"
+    assert mask_credentials(text, passwords, "klnagent") == (
+        "KLUNINSTPASSWD=******** x ******** y ******** KLAdmin"
+    )
+    assert mask_credentials(text, passwords, "other") == text
+    assert mask_credentials(text, None, "klnagent") == text
 
 
 def test_other_exit_codes_fail_naming_product_and_code():
@@ -344,7 +374,14 @@ def test_non_msi_entry_runs_its_quiet_uninstall_string():
     assert action["product_code"] is None
     assert action["argv"] == ["C:\\Program Files\\KL\\uninst.exe", "/S", "/LOG=C:\\a b.txt"]
     assert uninstall_outcome(action, 0)["done"] is True
-    assert uninstall_outcome(action, 3010)["done"] is False
+    # 3010 is the installers' shared "done, restart to finish", not a failure.
+    assert uninstall_outcome(action, 3010) == {
+        "done": True,
+        "reboot": True,
+        "message": "removed; a reboot is required to finish (3010)",
+    }
+    assert uninstall_outcome(action, 1)["done"] is False
+    assert action["msiexec"] is False and action["busy_exit_codes"] == []
 
 
 def test_non_msi_entry_without_quiet_string_is_manual():
@@ -652,12 +689,50 @@ def test_a_confirmation_that_names_no_catalogue_product_fails(confirmed):
     assert "confirmed" in message
 
 
-def test_the_plan_notes_what_avshift_cannot_do_for_a_product():
+def test_a_password_protected_server_product_waits_for_an_operators_confirmation():
     ksws = "Kaspersky Security for Windows Server"
     code = "{6A1D2B3C-4E5F-4061-8A9B-C0D1E2F3A4B5}"
-    step = step_of(removal_plan(windows_scan([windows_package(ksws, code)])), "ksws")
-    assert any("turn protection off in its policy first" in note for note in step["notes"])
-    assert step["hold"] is None
+    scan = windows_scan([windows_package(ksws, code)])
+    step = step_of(removal_plan(scan), "ksws")
+    assert step["hold"] == HOLD_CONFIRM
+    assert "turn protection off in its policy first" in step["hold_reason"]
+    assert "[kaspersky/ksws]" in step["hold_reason"]
+    confirmed = step_of(removal_plan(scan, confirmed=["kaspersky/ksws"]), "ksws")
+    assert confirmed["hold"] is None
+    assert confirmed["windows"][0]["argv"][2] == code
+
+
+def test_kes_with_its_encryption_installed_is_refused():
+    code = "{3B2F1C9E-8A74-4E1D-B5C6-0D9A2E7F4C18}"
+    kes = "Kaspersky Endpoint Security for Windows"
+
+    def host(*drivers):
+        inventory = windows_scan([windows_package(kes, code)])["inventory"]
+        return scan_of({**inventory, "drivers": [{"name": d, "state": "running"} for d in drivers]})
+
+    step = step_of(removal_plan(host("klif", "Klfle.sys"), confirmed=CONFIRM_ALL), "kes_windows")
+    assert step["hold"] == HOLD_REFUSED
+    assert step["hold_reason"].startswith(f"{kes} must be removed by hand: Klfle.sys found, ")
+    assert "lose the keys users need to open encrypted files" in step["hold_reason"]
+    # Without the encryption drivers the same host is removed as usual.
+    assert step_of(removal_plan(host("klif"), confirmed=CONFIRM_ALL), "kes_windows")["hold"] is None
+
+
+def test_an_uninstall_entry_and_services_that_disagree_are_refused_not_guessed():
+    # KES's entry, but only the Network Agent's service runs and KES's AVP does not:
+    # the entry may well be a localised agent that the catalogue took for KES.
+    code = "{3B2F1C9E-8A74-4E1D-B5C6-0D9A2E7F4C18}"
+    packages = [windows_package("Kaspersky Endpoint Security for Windows", code)]
+    plan = removal_plan(windows_scan(packages, services=["klnagent"]), confirmed=CONFIRM_ALL)
+    holds = {step["product"]: step["hold"] for step in plan}
+    assert holds == {"kes_windows": HOLD_REFUSED, "klnagent": HOLD_REFUSED}
+    reason = step_of(plan, "kes_windows")["hold_reason"]
+    assert "the host runs none of its services and runs klnagent of" in reason
+    # With KES's own service running, the two agree and nothing is held.
+    agreed = removal_plan(
+        windows_scan(packages, services=["klnagent", "AVP"]), confirmed=CONFIRM_ALL
+    )
+    assert [step["hold"] for step in agreed] == [None, None]
 
 
 def test_sentinelone_takes_its_passphrase_as_uninstall_key():
@@ -714,11 +789,16 @@ def test_every_kaspersky_component_has_its_place_password_and_refusal(product_id
     assert step["role"] == product.role
     # Which need a password: exactly those with a password-protected uninstall.
     assert step["needs_password"] is bool(product.uninstall_properties)
-    # Which are refused: every product of a role the catalogue never removes.
-    refused = product.role in catalogue.refused_roles
+    # Which are refused: every product of a role the catalogue never removes, and every
+    # product it says is removed by hand (the consumer line, installed by its own setup).
+    refused = product.role in catalogue.refused_roles or product.manual_removal is not None
     assert (step["hold"] == HOLD_REFUSED) is refused
-    if refused:
+    if product.role in catalogue.refused_roles:
         assert "it manages other hosts and holds their keys and policies" in step["hold_reason"]
+    elif refused:
+        assert step["hold_reason"] == (
+            f"{step['name']} must be removed by hand: {product.manual_removal}"
+        )
 
 
 def test_a_host_with_every_kaspersky_component_removes_them_in_the_catalogues_order():

@@ -229,3 +229,51 @@ def test_a_start_script_that_reconfigures_the_service_is_refused():
     assert "calls Set-Service, which WinDefend's service ACL refuses" in start_problems(
         stub.encode()
     )
+
+
+# -- the msiexec scripts of the uninstall role ----------------------------------------------
+
+UNINSTALL_FILES = ROOT / "roles" / "uninstall" / "files"
+
+
+def log_dir_problems(source: bytes) -> list[str]:
+    code = without_comments(source)
+    problems = []
+    if not invoked(source, "Set-Acl", "AclObject"):
+        problems.append("never restricts the log directory (Set-Acl)")
+    # Inheritance off, and only the Administrators and LocalSystem SIDs let in.
+    if "SetAccessRuleProtection($true, $false)" not in code:
+        problems.append("keeps the inherited permissions of %ProgramData%")
+    if not all(sid in strings(source) for sid in ("S-1-5-32-544", "S-1-5-18")):
+        problems.append("does not grant Administrators and SYSTEM by SID")
+    if "$env:SystemRoot" not in code or "System32\\msiexec.exe" not in " ".join(strings(source)):
+        problems.append("does not name msiexec by its full path under %SystemRoot%")
+    return problems
+
+
+def log_tail_problems(source: bytes) -> list[str]:
+    problems = []
+    if not [call for call in invoked(source, "Get-Content") if "-Tail" in call.text]:
+        problems.append("never reads the end of the log (Get-Content -Tail)")
+    if not re.search(r"-replace\s+\$pattern", without_comments(source)):
+        problems.append("never masks the named properties")
+    return problems
+
+
+UNINSTALL_CHECKS = {
+    "msiexec_log_dir.ps1": log_dir_problems,
+    "msiexec_log_tail.ps1": log_tail_problems,
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNINSTALL_CHECKS))
+def test_each_msiexec_script_does_what_its_name_promises(name):
+    assert UNINSTALL_CHECKS[name]((UNINSTALL_FILES / name).read_bytes()) == []
+    assert {path.name for path in UNINSTALL_FILES.glob("*.ps1")} == set(UNINSTALL_CHECKS)
+
+
+def test_a_log_tail_that_masks_nothing_is_refused():
+    source = (UNINSTALL_FILES / "msiexec_log_tail.ps1").read_text(encoding="utf-8")
+    stub = source.replace("-replace $pattern", "-replace 'x'")
+    assert stub != source
+    assert log_tail_problems(stub.encode()) == ["never masks the named properties"]

@@ -187,7 +187,8 @@ def test_fake_winrm_contract_module_gets_the_catalogue_paths_and_nothing_else(ke
     host, _ = kes_scan
     args = host.module_runs()[0].module_args
     expected_paths = load_catalogue().signatures["windows"].path_list
-    assert "C:\\Program Files (x86)\\Kaspersky Lab" in expected_paths
+    # Windows folders by their environment variables, which the collector expands.
+    assert "%ProgramFiles(x86)%\\Kaspersky Lab" in expected_paths
     assert args["paths"] == list(expected_paths)
     assert {key for key in args if not key.startswith("_ansible_")} == {"paths"}
     assert args["_ansible_check_mode"] is False
