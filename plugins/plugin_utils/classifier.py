@@ -114,7 +114,9 @@ class _Finding:
                 result["inactive_because"] = list(self.inactive_because)
         return result
 
-    def decide_by_status(self, status: object, server: object, source: str) -> None:
+    def decide_by_status(
+        self, status: object, server: object, source: str, centre_running: bool = True
+    ) -> None:
         """Activity from the status part (only Defender's so far, plugin_utils/defender.py),
         over the running-service rule."""
         part = self.status_part
@@ -131,7 +133,10 @@ class _Finding:
         service_running = any(self.observed.get("services", ()))
         server = server if isinstance(server, bool) else None
         active, why = defender.protection(status, server, service_running)
-        centre = self.observed.get("security_center")
+        # With the Security Center service (wscsvc) stopped, its states say nothing:
+        # "If the WSC service is not running, the health is always POOR"
+        # (WscGetSecurityProviderHealth, Microsoft Learn).
+        centre = self.observed.get("security_center") if centre_running else None
         if status is None and active and centre and not any(centre):
             # No Defender status (an older collector, an inventory from another tool):
             # where Security Center lists Defender, it must say on as well.
@@ -325,9 +330,12 @@ def classify(
         run.read(kind, inventory.get(kind))
     paths = run.read_paths(inventory.get("paths"))
     server = (inventory.get("os") or {}).get("server")
+    centre_running = _security_center_running(inventory.get("services"))
     for finding in run.findings.values():
         if finding.status_part is not None:
-            finding.decide_by_status(inventory.get(finding.status_part), server, source)
+            finding.decide_by_status(
+                inventory.get(finding.status_part), server, source, centre_running
+            )
 
     approved_vendors = set(policy.approved[os_family])
     by_vendor: dict[str, list[_Finding]] = {}
@@ -369,6 +377,15 @@ def classify(
     verdict["reasons"] = explain(verdict, policy.approved[os_family])
     verdict["compliant"] = not verdict["reasons"]
     return verdict
+
+
+def _security_center_running(services: object) -> bool:
+    """False when the inventory lists the Security Center service (wscsvc) not running;
+    the services were validated by then."""
+    for entry in services or ():
+        if str(entry.get("name", "")).casefold() == "wscsvc":
+            return entry.get("state") == "running"
+    return True
 
 
 def _label(item: dict) -> str:

@@ -305,6 +305,18 @@ def test_defender_without_status_is_active_when_windefend_runs_and_security_cent
         assert "(installed but not active: " in verdict["reasons"][0]
 
 
+def test_security_center_with_its_service_stopped_says_nothing_about_defender():
+    # An older inventory without Defender status, on a client whose wscsvc is disabled:
+    # Security Center's "off" is stale, WinDefend's running decides.
+    off = {"display_name": "Windows Defender", "product_state": 393472}
+    running = {"name": "WinDefend", "state": "running"}
+    stopped_centre = {"name": "wscsvc", "state": "stopped"}
+    verdict = classify(windows(services=[running, stopped_centre], security_center=[off]))
+    assert verdict["approved"][0]["active"] is True
+    verdict = classify(windows(services=[running], security_center=[off]))
+    assert verdict["approved"][0]["active"] is False
+
+
 _NORMAL = {
     "am_service_enabled": True,
     "antivirus_enabled": True,
