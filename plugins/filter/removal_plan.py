@@ -86,10 +86,12 @@ options:
     elements: str
 notes:
   - C(msiexec) exit codes 0, 1605 (already gone), 1641 and 3010 (reboot) count as done;
-    1603 on a protected product means C(uninstall password required for <name> on
-    <host>) when no password was given. Each Windows command carries these tables
-    (C(exit_codes), C(reboot_exit_codes), C(failure_messages)) so callers need no rules
-    of their own.
+    1618 (another installation running) is tried again and 1641 waited out; 1603 on a
+    protected product names the missing (or a wrong) password as a likely cause. Each
+    Windows command carries these tables (C(exit_codes), C(reboot_exit_codes),
+    C(busy_exit_codes), C(restart_exit_codes), C(failure_messages)) and the properties
+    whose values its log masks (C(masked_properties)), so callers need no rules of their
+    own.
 seealso:
   - module: avshift.remediation.av_scan
 author:
