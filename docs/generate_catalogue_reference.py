@@ -173,10 +173,10 @@ def _sources(provenance) -> list[str]:
             ref = source.reference
             out.append(
                 f"- [{_text(ref.title)}]({ref.url}) ({ref.grade}, read {ref.read}): {names}. "
-                f"“{_text(source.excerpt)}”"
+                f'"{_text(source.excerpt)}"'
             )
         else:
-            seen = f" Seen: “{_text(source.excerpt)}”" if source.excerpt else ""
+            seen = f' Seen: "{_text(source.excerpt)}"' if source.excerpt else ""
             out.append(f"- Unverified, {_text(source.unverified)}: {names}.{seen}")
     return out
 

@@ -130,9 +130,14 @@ def run_watched(
         for pid in _descendants(process.pid):
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as stream:
-                    seen[f"pid {pid}"] = stream.read()
+                    line = stream.read()
             except OSError:
-                pass  # it ended while we looked
+                continue  # it ended while we looked
+            # Every command line a process had: a fork shows its parent's until it
+            # execs, and a process that has exited (a zombie) shows none, which must not
+            # hide what it ran.
+            if line and line not in seen.values():
+                seen[f"pid {pid}" + (f" ({len(seen)})" if f"pid {pid}" in seen else "")] = line
         time.sleep(0.02)
     process.wait()
     for reader in readers:

@@ -149,7 +149,8 @@ def main():
                 "choices": ["acquire", "release", "inspect"],
                 "default": "acquire",
             },
-            "path": {"type": "str", "required": True},
+            # Not required in the spec: the task never sets it, its action plugin does.
+            "path": {"type": "str"},
             "record": {"type": "dict"},
             "expect_run": {"type": "str"},
             "run_id": {"type": "str"},
@@ -161,6 +162,11 @@ def main():
         supports_check_mode=True,
     )
     path = module.params["path"]
+    if not path:
+        module.fail_json(
+            msg="host_lock's path is set by its action plugin: run it as the "
+            "avshift.remediation.host_lock task"
+        )
     holder = _read(path)
     state = module.params["state"]
     if state == "inspect":

@@ -105,7 +105,7 @@ def test_page_follows_a_changed_catalogue(tmp_path):
     assert "- Unverified, one host only: `kesl-new`." in page
     assert "### Kaspersky EDR for Linux (`kesl_edr`)" in page
     edr = page.split("### Kaspersky EDR for Linux (`kesl_edr`)")[1].split("### ")[0]
-    assert "(primary, read 2026-12-01): `kesl-edr`. “kesl-edr”" in edr
+    assert '(primary, read 2026-12-01): `kesl-edr`. "kesl-edr"' in edr
     assert "Role: `edr-agent` (removal step 2)." in page
     assert "Kaspersky EDR for Linux" in page.split("## Removal order")[1].split("## Vendors")[0]
 

@@ -507,3 +507,42 @@ def test_software_that_arrived_by_itself_is_in_every_format_as_other_antivirus(t
     assert "UltraAV" in other and "UltraVPN" in other
     saved = json.loads(Path(paths["json"]).read_text(encoding="utf-8"))
     assert [f["product"] for f in saved["hosts"][0]["other"]] == ["ultraav", "ultravpn"]
+
+
+@pytest.mark.parametrize("mode", ["Passive", "Passive Mode", "EDR Block Mode"])
+def test_defender_in_passive_or_edr_block_mode_is_present_not_active_in_every_format(
+    tmp_path, mode
+):
+    from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import classify
+
+    inventory = {
+        "schema": 1,
+        "host": "WS-0142",
+        "os_family": "windows",
+        "os": {"name": "Windows 11 Enterprise", "version": "10.0.26100", "server": False},
+        "services": [{"name": "WinDefend", "state": "running"}],
+        "defender": {
+            "am_service_enabled": True,
+            "antivirus_enabled": True,
+            "real_time_protection_enabled": True,
+            "am_running_mode": mode,
+            "error": None,
+        },
+    }
+    verdict = classify(inventory)
+    host = _host(
+        "WS-0142",
+        "non-compliant",
+        os_family="windows",
+        **{key: verdict[key] for key in ("disallowed", "approved", "other", "residue")},
+    )
+    paths = rep.write_reports(_report(host), tmp_path / "out")
+    why = f"running mode {mode}, not Normal"
+    [row] = _csv_rows(paths["csv"])
+    assert "[inactive]" in row["approved"] and why in row["message"], row
+    assert why in _junit_cases(paths["junit"])["WS-0142"].find("failure").get("message")
+    assert why in Path(paths["html"]).read_text(encoding="utf-8")
+    saved = json.loads(Path(paths["json"]).read_text(encoding="utf-8"))["hosts"][0]
+    assert saved["approved"][0]["active"] is False
+    assert saved["approved"][0]["inactive_because"] == [why]
+    assert why in saved["message"]

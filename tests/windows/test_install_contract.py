@@ -26,8 +26,6 @@ import copy
 import hashlib
 import json
 import ntpath
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +35,7 @@ from fake_winrm import ExecPayload, FakeWinRMHost, ReceivedCommand, Reply, modul
 from leaks import find, marker
 from powershell_ast import invoked, syntax_errors
 from test_winrm_contract import PASSWORD, USER, write_inventory
-from windows_playbook import CALLBACK_DIR, REPO_ROOT, PlaybookRun, TaskRecord, ansible_bin
+from windows_playbook import REPO_ROOT, PlaybookRun, TaskRecord, run_play
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "install"
 ROLE_FILES = REPO_ROOT / "roles" / "install" / "files"
@@ -387,36 +385,12 @@ def run_role(
             }
         ],
     }
-    playbook = workdir / "install.yml"
-    playbook.write_text(json.dumps([play], indent=2), encoding="utf-8")
-    record_file = workdir / "results.jsonl"
-    record_file.unlink(missing_ok=True)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
-    env.update(
-        ANSIBLE_CALLBACK_PLUGINS=str(CALLBACK_DIR),
-        ANSIBLE_CALLBACKS_ENABLED="avshift_record",
-        AVSHIFT_RECORD_FILE=str(record_file),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_RETRY_FILES_ENABLED="0",
-        ANSIBLE_LOCAL_TEMP=str(workdir / "local_tmp"),
-    )
+    options = [*(["--check"] if check else []), *(["--diff"] if diff else [])]
+    if verbosity:
+        options.append("-" + "v" * verbosity)
     with FakeWinRMHost(host, username=USER, password=PASSWORD) as fake:
         inventory = write_inventory(workdir / "inventory.json", fake)
-        command = [ansible_bin("ansible-playbook"), "-i", str(inventory), str(playbook)]
-        if check:
-            command.append("--check")
-        if diff:
-            command.append("--diff")
-        if verbosity:
-            command.append("-" + "v" * verbosity)
-        completed = subprocess.run(
-            command, cwd=workdir, env=env, capture_output=True, text=True, timeout=300, check=False
-        )
-    records = []
-    if record_file.exists():
-        for line in record_file.read_text(encoding="utf-8").splitlines():
-            records.append(TaskRecord(**json.loads(line)))
-    run = PlaybookRun(completed.returncode, completed.stdout, completed.stderr, records)
+        run = run_play(workdir, play, inventory, options=tuple(options))
     assert host.unplanned == [], run.explain(
         f"the role sent what no fake answers: {host.unplanned}"
     )

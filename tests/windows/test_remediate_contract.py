@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,7 @@ from fake_winrm import ExecPayload, FakeWinRMHost, Reply, module_reply
 from powershell_ast import invoked
 from test_install_contract import FakeDefenderHost
 from test_winrm_contract import PASSWORD, USER, write_inventory
-from windows_playbook import CALLBACK_DIR, PlaybookRun, TaskRecord, ansible_bin
+from windows_playbook import PlaybookRun, run_play
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "remediate" / "server2022_kes.json"
 HOST = "fakewin"
@@ -199,34 +197,9 @@ def run_remediation(workdir: Path, host: FakeKesServer) -> PlaybookRun:
             }
         ],
     }
-    playbook = workdir / "remediate.yml"
-    playbook.write_text(json.dumps([play], indent=2), encoding="utf-8")
-    record_file = workdir / "results.jsonl"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
-    env.update(
-        ANSIBLE_CALLBACK_PLUGINS=str(CALLBACK_DIR),
-        ANSIBLE_CALLBACKS_ENABLED="avshift_record",
-        AVSHIFT_RECORD_FILE=str(record_file),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_RETRY_FILES_ENABLED="0",
-        ANSIBLE_LOCAL_TEMP=str(workdir / "local_tmp"),
-    )
     with FakeWinRMHost(host, username=USER, password=PASSWORD) as fake:
         inventory = write_inventory(workdir / "inventory.json", fake)
-        completed = subprocess.run(
-            [ansible_bin("ansible-playbook"), "-i", str(inventory), str(playbook)],
-            cwd=workdir,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-    records = [
-        TaskRecord(**json.loads(line))
-        for line in record_file.read_text(encoding="utf-8").splitlines()
-    ]
-    return PlaybookRun(completed.returncode, completed.stdout, completed.stderr, records)
+        return run_play(workdir, play, inventory, timeout=600)
 
 
 def evidence(run: PlaybookRun, event: str) -> dict[str, Any]:

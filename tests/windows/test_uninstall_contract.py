@@ -28,8 +28,6 @@ Messages", Microsoft Learn); a verbose MSI log records public property values
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +38,7 @@ from fake_winrm import ExecPayload, FakeWinRMHost, ReceivedCommand, Reply, modul
 from leaks import files_under, find, marker
 from powershell_ast import invoked
 from test_winrm_contract import PASSWORD, USER, write_inventory
-from windows_playbook import CALLBACK_DIR, PlaybookRun, TaskRecord, ansible_bin
+from windows_playbook import PlaybookRun, TaskRecord, run_play
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import classify
 
@@ -239,37 +237,17 @@ def run_role(
             }
         ],
     }
-    playbook = workdir / "uninstall.yml"
-    playbook.write_text(json.dumps([play], indent=2), encoding="utf-8")
-    record_file = workdir / "results.jsonl"
-    record_file.unlink(missing_ok=True)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
-    env.update(
-        {
-            "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACK_DIR),
-            "ANSIBLE_CALLBACKS_ENABLED": "avshift_record",
-            "AVSHIFT_RECORD_FILE": str(record_file),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "ANSIBLE_LOCAL_TEMP": str(workdir / "local_tmp"),
-        }
-    )
     responder = windows_host(msiexec_rc, missing_services, log_lines)
+    options = ("-vvvv", "--check") if check else ("-vvvv",)
     with FakeWinRMHost(responder, username=USER, password=PASSWORD) as host:
         inventory = write_inventory(workdir / "inventory.json", host)
         # Rename the fake's host to the scan's host name.
         data = json.loads(inventory.read_text())
         data["all"]["hosts"] = {HOST: data["all"]["hosts"]["fakewin"]}
         inventory.write_text(json.dumps(data))
-        command = [ansible_bin("ansible-playbook"), "-vvvv", "-i", str(inventory), str(playbook)]
-        if check:
-            command.append("--check")
-        completed = subprocess.run(
-            command, cwd=workdir, env=env, capture_output=True, text=True, timeout=300
-        )
+        run = run_play(workdir, play, inventory, options=options)
+    record_file = workdir / "results.jsonl"
     records_text = record_file.read_text(encoding="utf-8") if record_file.exists() else ""
-    records = [TaskRecord(**json.loads(line)) for line in records_text.splitlines()]
-    run = PlaybookRun(completed.returncode, completed.stdout, completed.stderr, records)
     modules = [module_of(payload) for payload in host.module_runs()]
     return RoleRun(host, run, modules, records_text, workdir)
 

@@ -56,26 +56,20 @@ def ansible_bin(name: str) -> str:
     return found
 
 
-def run_av_scan(
+def run_play(
     workdir: Path,
+    play: dict[str, Any],
     inventory: Path | str,
-    task_args: dict[str, Any] | None = None,
     *,
-    hosts: str = "all",
-    check: bool = False,
+    options: tuple[str, ...] = (),
     keep_ansible_env: bool = False,
     extra_env: dict[str, str] | None = None,
     timeout: int = 300,
 ) -> PlaybookRun:
-    """Run one play with one avshift.remediation.av_scan task against ``inventory``."""
+    """Run one play with ansible-playbook against ``inventory``; ``options`` are its
+    command-line options (--check, --diff, -vvvv)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    playbook = workdir / "av_scan.yml"
-    play = {
-        "name": "av_scan",
-        "hosts": hosts,
-        "gather_facts": False,
-        "tasks": [{"name": "av_scan", "avshift.remediation.av_scan": task_args or {}}],
-    }
+    playbook = workdir / f"{play.get('name', 'play')}.yml"
     playbook.write_text(json.dumps([play], indent=2), encoding="utf-8")  # JSON is YAML
     record_file = workdir / "results.jsonl"
     record_file.unlink(missing_ok=True)
@@ -95,9 +89,7 @@ def run_av_scan(
         }
     )
     env.update(extra_env or {})
-    command = [ansible_bin("ansible-playbook"), "-i", str(inventory), str(playbook)]
-    if check:
-        command.append("--check")
+    command = [ansible_bin("ansible-playbook"), *options, "-i", str(inventory), str(playbook)]
     completed = subprocess.run(
         command,
         cwd=workdir,
@@ -110,6 +102,34 @@ def run_av_scan(
     records = []
     if record_file.exists():
         for line in record_file.read_text(encoding="utf-8").splitlines():
-            entry = json.loads(line)
-            records.append(TaskRecord(**entry))
+            records.append(TaskRecord(**json.loads(line)))
     return PlaybookRun(completed.returncode, completed.stdout, completed.stderr, records)
+
+
+def run_av_scan(
+    workdir: Path,
+    inventory: Path | str,
+    task_args: dict[str, Any] | None = None,
+    *,
+    hosts: str = "all",
+    check: bool = False,
+    keep_ansible_env: bool = False,
+    extra_env: dict[str, str] | None = None,
+    timeout: int = 300,
+) -> PlaybookRun:
+    """Run one play with one avshift.remediation.av_scan task against ``inventory``."""
+    play = {
+        "name": "av_scan",
+        "hosts": hosts,
+        "gather_facts": False,
+        "tasks": [{"name": "av_scan", "avshift.remediation.av_scan": task_args or {}}],
+    }
+    return run_play(
+        workdir,
+        play,
+        inventory,
+        options=("--check",) if check else (),
+        keep_ansible_env=keep_ansible_env,
+        extra_env=extra_env,
+        timeout=timeout,
+    )
