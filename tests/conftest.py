@@ -28,7 +28,8 @@ _TESTS = Path(__file__).resolve().parent
 
 # The parts in the order bin/test's workers take them: slowest first (as measured by
 # this report), so that no worker is left alone at the end with a Molecule scenario.
-# Parts not named here come before the fast ones at the end.
+# bin/test hands out one test at a time (--maxschedchunk 1) to keep that order. Parts
+# not named here come before the fast ones at the end.
 _SLOWEST_FIRST = (
     "molecule install",
     "molecule remediate",
@@ -46,16 +47,9 @@ _SLOWEST_FIRST = (
     "inventories",
     "unit",
 )
-# The Molecule scenarios run in two streams (xdist groups, bin/test's --dist loadgroup),
-# one scenario at a time in each: on two cores, five test beds booting and installing at
-# once took each of them twice as long as alone. Balanced by their time alone in the
-# last report (install 325 s + av_scan 108 s + uninstall 99 s against remediate 143 s +
-# audit 127 s + the other integration tests, which run beside them).
-_MOLECULE_STREAMS = {"install": 1, "av_scan": 1, "uninstall": 1, "remediate": 2, "audit": 2}
 
 
 def _part(nodeid: str) -> str:
-    nodeid = nodeid.split("@", 1)[0]  # without its xdist group
     path, _, rest = nodeid.partition("::")
     parts = Path(path).parts
     part = parts[1] if len(parts) > 2 and parts[0] == "tests" else parts[0]
@@ -64,7 +58,6 @@ def _part(nodeid: str) -> str:
     return part
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist names the groups
 def pytest_collection_modifyitems(items) -> None:
     unnamed = _SLOWEST_FIRST.index(None)
 
@@ -73,11 +66,6 @@ def pytest_collection_modifyitems(items) -> None:
         return _SLOWEST_FIRST.index(part) if part in _SLOWEST_FIRST else unnamed
 
     items.sort(key=rank)  # stable: a module's tests stay together, in their order
-    for item in items:
-        part = _part(item.nodeid)
-        if part.startswith("molecule "):
-            stream = _MOLECULE_STREAMS.get(part.removeprefix("molecule "), 2)
-            item.add_marker(pytest.mark.xdist_group(f"test-bed-{stream}"))
 
 
 def pytest_runtest_logreport(report) -> None:
