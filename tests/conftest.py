@@ -58,6 +58,10 @@ def _part(nodeid: str) -> str:
     return part
 
 
+# Where the spread of the local-machine tests starts: after the test-bed parts.
+_SPREAD_FROM = _SLOWEST_FIRST.index("history")
+
+
 def pytest_collection_modifyitems(items) -> None:
     unnamed = _SLOWEST_FIRST.index(None)
 
@@ -66,6 +70,20 @@ def pytest_collection_modifyitems(items) -> None:
         return _SLOWEST_FIRST.index(part) if part in _SLOWEST_FIRST else unnamed
 
     items.sort(key=rank)  # stable: a module's tests stay together, in their order
+    # Tests that read this machine's own state take turns (local_machine_state): spread
+    # them evenly over the tests after the slow parts, so that the workers do not queue
+    # for the lock together while other work waits.
+    start = next((i for i, item in enumerate(items) if rank(item) >= _SPREAD_FROM), len(items))
+    local = [item for item in items[start:] if "local_machine_state" in item.fixturenames]
+    if local:
+        rest = [item for item in items[start:] if item not in local]
+        step = max(1, len(rest) // len(local))
+        spread = []
+        for number, item in enumerate(rest):
+            if number % step == 0 and local:
+                spread.append(local.pop(0))
+            spread.append(item)
+        items[start:] = spread + local
 
 
 def pytest_runtest_logreport(report) -> None:
