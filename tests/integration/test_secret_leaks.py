@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -49,7 +51,7 @@ def _value(name: str, secret: str):
     return secret
 
 
-def test_no_secret_leaves_an_audit_a_dry_run_or_a_remediation(tmp_path, testbed_hosts):
+def test_no_secret_leaves_an_audit_a_dry_run_or_a_remediation(tmp_path, testbed_hosts, request):
     (name,) = testbed_hosts(1, "avshift-leaks")
     markers = {
         variable: marker(variable) for variable in secret_variables() if variable not in NOT_GIVEN
@@ -67,9 +69,10 @@ def test_no_secret_leaves_an_audit_a_dry_run_or_a_remediation(tmp_path, testbed_
     common += ["--history", str(store)]
     change = ["--change-id", "CHG0012345", "--window", window()]
     # A temporary directory of these runs' own: other tests' runs, beside them on other
-    # workers, have private directories of theirs in /tmp while they last.
-    private_tmp = tmp_path / "tmp"
-    private_tmp.mkdir()
+    # workers, have private directories of theirs in /tmp while they last. Short, as
+    # sockets are made in it (a Unix socket path has at most 107 bytes).
+    private_tmp = Path(tempfile.mkdtemp(prefix="avshift-leaks-"))
+    request.addfinalizer(lambda: shutil.rmtree(private_tmp, ignore_errors=True))
     env = {**os.environ, "CONTAINERS_CONF": str(CONTAINERS_CONF), "TMPDIR": str(private_tmp)}
 
     runs = {
