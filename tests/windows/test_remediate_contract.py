@@ -114,8 +114,11 @@ class FakeKesServer(FakeDefenderHost):
             "schema": 1,
             "host": HOST,
             "os_family": "windows",
-            "os": {"name": "Microsoft Windows Server 2022 Standard", "version": "10.0.20348"}
-            | {"server": True},
+            "os": {
+                "name": "Microsoft Windows Server 2022 Standard",
+                "version": "10.0.20348",
+                "server": True,
+            },
             "packages": packages,
             "services": services,
             "drivers": [],
