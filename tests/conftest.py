@@ -1,4 +1,5 @@
-"""Shared fixtures, and the suite's own report: how long each part took, at the end of bin/test.
+"""Shared fixtures, and the suite's own report: how long each part took, and the slowest
+tests, at the end of bin/test.
 
 A part is a test directory (unit, cli, windows, ...); each Molecule scenario is a part
 of its own, being the slow ones. With several workers (bin/test runs pytest-xdist) the
@@ -23,6 +24,9 @@ from testbed_hosts import testbed_hosts  # noqa: F401
 _STARTED = time.monotonic()
 _PART_SECONDS: dict[str, float] = defaultdict(float)
 _PART_TESTS: dict[str, int] = defaultdict(int)
+_TEST_SECONDS: dict[str, float] = defaultdict(float)
+# How many of the slowest tests the report names: where CI's minutes go.
+_SLOWEST_SHOWN = 15
 _TESTS = Path(__file__).resolve().parent
 
 
@@ -89,6 +93,7 @@ def pytest_collection_modifyitems(items) -> None:
 def pytest_runtest_logreport(report) -> None:
     part = _part(report.nodeid)
     _PART_SECONDS[part] += report.duration
+    _TEST_SECONDS[report.nodeid] += report.duration
     if report.when == "call":
         _PART_TESTS[part] += 1
 
@@ -104,6 +109,10 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for part, seconds in sorted(_PART_SECONDS.items(), key=lambda item: -item[1]):
         write(f"  {part:<31} {seconds:8.1f} s  ({_PART_TESTS[part]} tests)")
     write(f"  {'pytest wall time':<31} {time.monotonic() - _STARTED:8.1f} s")
+    terminalreporter.section(f"{_SLOWEST_SHOWN} slowest tests (set-up, call and teardown)")
+    slowest = sorted(_TEST_SECONDS.items(), key=lambda item: -item[1])[:_SLOWEST_SHOWN]
+    for nodeid, seconds in slowest:
+        write(f"  {seconds:8.1f} s  {nodeid}")
 
 
 @pytest.fixture

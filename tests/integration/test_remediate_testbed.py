@@ -298,6 +298,7 @@ def test_an_interrupted_audit_reports_every_host_and_the_finished_ones_as_they_a
     hosts_file = tmp_path / "aliases.yml"
     hosts_file.write_text(
         "all:\n  vars:\n    ansible_connection: containers.podman.podman\n"
+        "    ansible_pipelining: true\n"
         f"    ansible_host: {name}\n    ansible_python_interpreter: /usr/bin/python3\n"
         "  hosts:\n" + "".join(f"    {alias}:\n" for alias in aliases)
     )
