@@ -87,7 +87,7 @@ def installed(name: str, package: str) -> bool:
 
 def window() -> str:
     """A change window open now, for two hours."""
-    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(hours=2)
     return f"{start.isoformat()}/{end.isoformat()}"
 

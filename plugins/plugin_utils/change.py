@@ -42,9 +42,18 @@ class Window:
         return {"start": self.start.isoformat(), "end": self.end.isoformat()}
 
 
+def parse_timestamp(text: str) -> datetime.datetime:
+    """An ISO 8601 date and time as datetime.fromisoformat reads it, with "Z" for UTC on
+    every controller Python: before 3.11 fromisoformat refuses the "Z"."""
+    text = text.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    return datetime.datetime.fromisoformat(text)
+
+
 def _timestamp(text: str, field: str) -> datetime.datetime:
     try:
-        value = datetime.datetime.fromisoformat(text.strip())
+        value = parse_timestamp(text)
     except ValueError:
         raise ChangeRefused(
             "window", field, f"not an ISO 8601 date and time: {show(text)}"
@@ -131,7 +140,5 @@ def now_utc() -> datetime.datetime:
     clock = os.environ.get(CLOCK_ENVIRONMENT)
     if clock:
         with open(clock, encoding="utf-8") as stream:
-            return datetime.datetime.fromisoformat(stream.read().strip()).astimezone(
-                datetime.timezone.utc
-            )
+            return parse_timestamp(stream.read()).astimezone(datetime.timezone.utc)
     return datetime.datetime.now(datetime.timezone.utc)

@@ -21,7 +21,7 @@ BIN = Path(sys.executable).parent
 
 
 def _window(start_minutes: int, end_minutes: int) -> str:
-    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     start = now + datetime.timedelta(minutes=start_minutes)
     end = now + datetime.timedelta(minutes=end_minutes)
     return f"{start.isoformat()}/{end.isoformat()}"

@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils import change
 
-UTC = datetime.UTC
+UTC = datetime.timezone.utc
 WINDOW = "2026-12-01T22:00+01:00/2026-12-02T04:00+01:00"
 
 
