@@ -8,9 +8,11 @@ import time
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils import basic as ansible_module_basic
+from ansible.module_utils.ansible_release import __version__ as ansible_core_version
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.avshift.remediation.plugins.plugin_utils import host_family
+from ansible_collections.avshift.remediation.plugins.plugin_utils import contract, host_family
 from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
     load_catalogue,
 )
@@ -25,6 +27,18 @@ ARGUMENT_SPEC = {
 }
 
 
+def _dotted(version) -> str:
+    return ".".join(str(part) for part in version)
+
+
+def host_python_floor() -> tuple[int, ...]:
+    """The oldest host Python a scan can run on under this controller's ansible-core: the
+    collector's own floor, or ansible-core's for its module wrapper where that is newer
+    (a version tuple from 2.17; 2.16 still runs modules on Python 2.7)."""
+    core = getattr(ansible_module_basic, "_PY_MIN", None)
+    return max(contract.COLLECTOR_PYTHON_FLOOR, core if isinstance(core, tuple) else ())
+
+
 class ActionModule(ActionBase):
     _supports_check_mode = True
     _supports_async = False
@@ -35,6 +49,40 @@ class ActionModule(ActionBase):
         if not isinstance(spec, str):
             raise AnsibleActionFail("policy: expected a path or a mapping")
         return load_policy(self._find_needle("files", spec), catalogue)
+
+    def _interpreter(self, task_vars) -> str:
+        discovered = getattr(self, "_discovered_interpreter", None)
+        if isinstance(discovered, str) and discovered:
+            return discovered
+        configured = (task_vars or {}).get("ansible_python_interpreter")
+        if isinstance(configured, str) and configured:
+            return str(self._templar.template(configured))
+        return "the host's Python"
+
+    def _no_collector_python(self, collected, floor, task_vars) -> str | None:
+        """One line for a host whose Python cannot even start the collector, instead of
+        ansible-core's raw module failure: missing, or too old for ansible-core's own
+        module wrapper. None for any other failure."""
+        needed = f"Python {_dotted(floor)} or newer (ansible-core {ansible_core_version})"
+        interpreter = self._interpreter(task_vars)
+        message = str(collected.get("msg"))
+        if "module_stderr" in collected and (
+            collected.get("rc") == 127 or "was not found" in message
+        ):
+            return (
+                f"no Python at {interpreter} on this host: the collector needs {needed}; "
+                "install it, or set ansible_python_interpreter to it"
+            )
+        # ansible-core's wrapper cannot even be parsed by that Python, or ansible-core's
+        # own version check refused it (a message that names no interpreter).
+        if "SyntaxError" in str(collected.get("module_stderr", "")) or message.startswith(
+            "Ansible requires Python"
+        ):
+            return (
+                f"{interpreter} on this host is too old: the collector needs {needed}; "
+                "install it, or set ansible_python_interpreter to it"
+            )
+        return None
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -50,18 +98,19 @@ class ActionModule(ActionBase):
         # Families reached through the same shell share a collector, which says which
         # of them the host is.
         families = host_family.families_of(self, catalogue)
-        collected = host_family.execute(
-            self,
-            COLLECTOR,
-            families[0],
-            {"paths": catalogue.signatures[families[0].id].path_list},
-            task_vars,
-        )
+        module_args = {"paths": catalogue.signatures[families[0].id].path_list}
+        floor = host_python_floor()
+        if families[0].module_suffix == ".py":
+            module_args["python_floor"] = list(floor)
+        collected = host_family.execute(self, COLLECTOR, families[0], module_args, task_vars)
         result["warnings"] = list(result.get("warnings", [])) + list(
             collected.get("warnings") or []
         )
         if collected.get("failed") or collected.get("unreachable"):
             collected.setdefault("msg", "the av_scan collector failed")
+            no_python = self._no_collector_python(collected, floor, task_vars)
+            if no_python:
+                collected["msg"] = no_python
             collected.pop("inventory", None)
             result.update(collected)
             result["failed"] = not collected.get("unreachable")

@@ -36,6 +36,13 @@ options:
     type: list
     elements: str
     default: []
+  python_floor:
+    description:
+      - Internal; the action plugin passes the oldest host Python the collector
+        supports under the controller's ansible-core, as C([major, minor]). An older
+        Python fails the scan saying what to install, instead of collecting.
+    type: list
+    elements: int
 attributes:
   check_mode:
     support: full
@@ -131,6 +138,8 @@ warnings:
   sample: ["executable paths of 3 processes are unreadable without root"]
 """
 
+import sys
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.avshift.remediation.plugins.module_utils.linux_inventory import (
@@ -144,9 +153,22 @@ def main():
             "paths": {"type": "list", "elements": "str", "default": []},
             "policy": {"type": "raw"},
             "return_inventory": {"type": "bool", "default": False},
+            "python_floor": {"type": "list", "elements": "int"},
         },
         supports_check_mode=True,
     )
+    floor = tuple(module.params["python_floor"] or ())
+    if floor and sys.version_info[: len(floor)] < floor:
+        # ansible-core 2.16 still runs modules on Python 2.7, which the collector does
+        # not support: this file and ansible-core's wrapper stay readable by it.
+        module.fail_json(
+            msg="{0} on this host is Python {1}: the collector needs Python {2} or newer; "
+            "install it, or set ansible_python_interpreter to it".format(
+                sys.executable,
+                ".".join(str(part) for part in sys.version_info[:3]),
+                ".".join(str(part) for part in floor),
+            )
+        )
 
     def run_command(argv):
         return module.run_command(argv, environ_update={"LC_ALL": "C"})

@@ -114,6 +114,12 @@ def exit_for_summary(summary: dict) -> Exit:
     return exit_for_statuses(status for status in STATUS_IDS if summary.get(status))
 
 
+# The oldest host Python the Linux collector is written and tested for. Where the
+# controller's ansible-core needs a newer one on targets (2.17: 3.7, 2.18: 3.8, 2.21:
+# 3.9; its module_utils/basic.py _PY_MIN), that one is the floor: plugins/action/av_scan.py.
+COLLECTOR_PYTHON_FLOOR = (3, 6)
+
+
 # What a change id must match unless a site says otherwise (--change-id-pattern,
 # avshift_remediate_change_id_pattern): a ticket prefix and a number, e.g. CHG0012345.
 CHANGE_ID_PATTERN = r"^[A-Z][A-Z0-9]*-?[0-9]+$"
