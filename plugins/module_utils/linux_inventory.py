@@ -43,7 +43,8 @@ SYSTEMCTL_UNITS_ARGS = [
     "--no-pager",
 ]
 SYSTEMCTL_UNIT_FILES_ARGS = ["list-unit-files", "--type=service", "--no-legend", "--no-pager"]
-_UNSET_RPM_TAG = "(none)"
+# rpm prints "(none)" for a tag a package does not set; an empty one says no more.
+_UNSET_RPM_TAGS = ("(none)", "")
 
 
 def parse_dpkg_query(output):
@@ -71,12 +72,12 @@ def parse_rpm_query(output):
         if len(fields) < 4 or not fields[0]:
             continue
         vendor, packager = fields[2], fields[3]
-        publisher = vendor if vendor != _UNSET_RPM_TAG else packager
+        publisher = vendor if vendor not in _UNSET_RPM_TAGS else packager
         packages.append(
             {
                 "name": fields[0],
                 "version": fields[1],
-                "publisher": publisher if publisher != _UNSET_RPM_TAG else None,
+                "publisher": publisher if publisher not in _UNSET_RPM_TAGS else None,
                 "source": "rpm",
             }
         )

@@ -214,3 +214,137 @@ def test_sysfs_lists_loadable_modules_but_not_built_in_ones(tmp_path):
     (tmp_path / "kernel").mkdir()  # built in: no initstate
     assert li.sys_modules(str(tmp_path)) == ([{"name": "klif", "path": None}], None)
     assert li.sys_modules(str(tmp_path / "missing"))[1] == "No such file or directory"
+
+
+def test_dpkg_keeps_packages_by_their_state_not_by_what_was_wanted_and_skips_short_lines():
+    output = (
+        "ii \tkesl\t12.1\tAO Kaspersky Lab\n"
+        "ii \ttoo-short\t1.0\n"  # a cut line, then lines after it
+        "ic \tklnagent64\t15.0\tAO Kaspersky Lab\n"  # wanted, but only its config is left
+        "hi \tclamav\t1.4\t\n"  # on hold, installed
+        "i\tone-letter-state\t1\tx\n"
+        "iU\tunpacked\t2\t\n"
+    )
+    packages = {p["name"]: p for p in li.parse_dpkg_query(output)}
+    assert set(packages) == {"kesl", "clamav", "unpacked"}
+    assert packages["clamav"]["publisher"] is None and packages["unpacked"]["version"] == "2"
+
+
+def test_rpm_reads_each_field_and_skips_cut_or_nameless_lines():
+    output = (
+        "kesl\t12.1-1\t(none)\tAO Kaspersky Lab\n"
+        "cut\t1.0\tVendor\n"
+        "\t1.0\tVendor\tPackager\n"
+        "clamav\t1.4-2.el9\t\tFedora Project\n"
+        "bash\t5.1-6\tRocky\t\n"
+    )
+    packages = {p["name"]: p for p in li.parse_rpm_query(output)}
+    assert set(packages) == {"kesl", "clamav", "bash"}
+    assert packages["kesl"]["version"] == "12.1-1"
+    assert packages["kesl"]["publisher"] == "AO Kaspersky Lab"  # no vendor: the packager
+    assert packages["clamav"]["publisher"] == "Fedora Project"
+    assert packages["bash"]["publisher"] == "Rocky"
+
+
+def test_systemctl_reads_both_column_layouts_descriptions_and_load_states():
+    unit_files = (
+        "kesl.service enabled enabled\n"  # systemd >= 245 adds the vendor preset
+        "klnagent64.service disabled\n"
+        "lonely.service\n"
+        "clamd.socket enabled\n"
+    )
+    units = (
+        "kesl.service loaded active running Kaspersky Endpoint Security for Linux\n"
+        "cut.service loaded active\n"
+        "klnagent64.service loaded inactive dead\n"
+        "stubbed.service stub inactive dead\n"
+        "gone.service not-found inactive dead gone.service\n"
+    )
+    services = {s["name"]: s for s in li.parse_systemctl(units, unit_files)}
+    assert set(services) == {"kesl", "klnagent64", "stubbed"}
+    assert services["kesl"]["display_name"] == "Kaspersky Endpoint Security for Linux"
+    assert services["kesl"]["start_mode"] == "enabled"
+    assert services["klnagent64"]["display_name"] is None
+    assert services["klnagent64"]["start_mode"] == "disabled"
+    assert services["stubbed"]["state"] == "stopped"
+
+
+def test_a_truncated_process_name_is_completed_from_its_executable(tmp_path):
+    proc = tmp_path / "proc"
+    _fake_process(proc, "self", "", "R", "4026531836")
+    for pid, comm, exe in (
+        ("30", "kesl-supervisor", "/opt/kaspersky/kesl/libexec/kesl-supervisor-daemon"),
+        ("31", "klnagent-longer", "/opt/kaspersky/klnagent64/sbin/klnagent-longer-name"),
+        ("32", "klnagent", "/opt/kaspersky/klnagent64/sbin/klnagent-other"),
+        ("33", "clamd", "/usr/sbin/clamd (deleted)"),  # replaced by an upgrade
+        ("34", "freshclam-onlin", "/usr/bin/other"),
+    ):
+        _fake_process(proc, pid, comm, "S", "4026531836")
+        (proc / pid / "exe").symlink_to(exe)
+    _fake_process(proc, "35", "kernel-thread", "S", "4026531836")  # no exe link
+    found, unreadable_exe, _ = li.processes(str(proc))
+    names = {p["name"]: p["path"] for p in found}
+    assert names["kesl-supervisor-daemon"].endswith("/kesl-supervisor-daemon")
+    assert "klnagent-longer-name" in names
+    assert names["klnagent"] == "/opt/kaspersky/klnagent64/sbin/klnagent-other"  # not cut
+    assert names["clamd"] == "/usr/sbin/clamd"
+    assert names["freshclam-onlin"] == "/usr/bin/other"  # another program: kept as named
+    assert names["kernel-thread"] is None
+    assert unreadable_exe == 1
+
+
+def test_a_process_that_ends_while_it_is_read_is_skipped_and_the_rest_are_read(tmp_path):
+    proc = tmp_path / "proc"
+    _fake_process(proc, "self", "", "R", "4026531836")
+    _fake_process(proc, "40", "gone", "S", "4026531836")
+    (proc / "40" / "comm").unlink()
+    _fake_process(proc, "41", "clamd", "S", "4026531836")
+    (proc / "41" / "exe").symlink_to("/usr/sbin/clamd")
+    (proc / "uptime").write_text("1 1\n")  # not a process
+    (proc / "42").mkdir()  # no stat: already gone
+    found, unreadable_exe, _ = li.processes(str(proc))
+    assert [p["name"] for p in found] == ["clamd"]
+    assert unreadable_exe == 0
+
+
+def test_a_process_state_is_read_after_the_last_parenthesis_of_its_name(tmp_path):
+    proc = tmp_path / "proc"
+    _fake_process(proc, "50", "a) Z (b", "S", "4026531836")
+    assert li._process_state(str(proc), "50") == "S"
+    (proc / "50" / "stat").write_bytes(b"50 (cut")
+    assert li._process_state(str(proc), "50") is None
+    (proc / "50" / "stat").write_bytes(b"50 (x) \xff 1\n")
+    assert li._process_state(str(proc), "50") is None
+
+
+def test_sysv_services_are_the_init_scripts_without_the_boilerplate(tmp_path):
+    init = tmp_path / "init.d"
+    init.mkdir()
+    for name in ("kesl", "klnagent64", ".depend.boot", "README", "skeleton", "rc", "rcS"):
+        (init / name).write_text("#!/bin/sh\n")
+    assert [s["name"] for s in li.sysv_services(str(init))] == ["kesl", "klnagent64"]
+    assert {s["state"] for s in li.sysv_services(str(init))} == {"unknown"}
+    assert li.sysv_services(str(tmp_path / "missing")) == []
+
+
+def test_os_release_takes_the_pretty_name_else_the_name_and_the_version_id(tmp_path):
+    release = tmp_path / "os-release"
+    release.write_text(
+        'NAME="Rocky Linux"\nPRETTY_NAME="Rocky Linux 9.4 (Blue Onyx)"\nID=rocky\n'
+        "VERSION_ID='9.4'\nnot a setting\n"
+    )
+    assert li.os_release(str(release)) == {
+        "name": "Rocky Linux 9.4 (Blue Onyx)",
+        "version": "9.4",
+        "server": None,
+    }
+    release.write_text("NAME=Astra Linux\n")
+    info = li.os_release(str(release))
+    assert info["name"] == "Astra Linux" and info["version"] == li.platform.release()
+    missing = li.os_release(str(tmp_path / "missing"))
+    assert missing["name"] == li.platform.system()
+
+
+def test_proc_modules_names_are_the_first_column_whatever_the_spacing():
+    text = "klif  16384 0 - Live 0x0\n\nkl_stream\t8192 1 klif, Live 0x0\n"
+    assert [m["name"] for m in li.parse_proc_modules(text)] == ["klif", "kl_stream"]

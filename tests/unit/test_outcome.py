@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.avshift.remediation.plugins.plugin_utils.outcome import RunFold
+from ansible_collections.avshift.remediation.plugins.plugin_utils.outcome import (
+    NO_LOG_MESSAGE,
+    RunFold,
+    classify_result,
+    failure_message,
+)
 from ansible_collections.avshift.remediation.plugins.plugin_utils.report import summarize
 
 COMPLIANT = {"host": "h", "os_family": "linux", "compliant": True, "disallowed": []}
@@ -200,3 +205,298 @@ def test_a_completed_run_has_no_interrupted_host():
     report = fold.report(summarize)
     assert report["summary"]["interrupted"] == 0
     assert report["run"]["completion"] == "completed"
+
+
+# --- the details each rule decides ----------------------------------------------------
+
+
+def _window(host, batch, **result):
+    return {"type": "window", "host": host, "result": {"batch": batch, **result}}
+
+
+def test_a_failure_message_is_the_first_of_msg_stderr_reason_and_is_capped():
+    assert failure_message({"msg": "m", "stderr": "e", "reason": "r"}, False) == "m"
+    assert failure_message({"stderr": "e", "reason": "r"}, False) == "e"
+    assert failure_message({"reason": "r"}, False) == "r"
+    assert failure_message({}, False) == "failed"
+    assert failure_message({"msg": "x" * 2000}, False) == "x" * 2000
+    assert failure_message({"msg": "y" * 2001}, False) == "y" * 2000
+    assert failure_message({"msg": "a secret"}, True) == NO_LOG_MESSAGE
+
+
+@pytest.mark.parametrize(
+    "action, kind",
+    [
+        ("avshift.remediation.av_scan", "scan"),
+        ("avshift.remediation.change_window", "window"),
+        ("avshift.remediation.evidence", "evidence"),
+        ("avshift.remediation.host_lock", "lock"),
+        ("ansible.builtin.command", None),
+    ],
+)
+def test_a_result_is_classified_by_its_action(action, kind):
+    assert classify_result(action) == kind
+
+
+def test_each_host_of_the_plays_and_the_stats_is_reported_once():
+    fold = _fold(
+        {"type": "play", "hosts": ["a", "b"]},
+        {"type": "play", "hosts": ["b", "c"]},
+        {"type": "scan", "host": "a", "verdict": COMPLIANT},
+        _stats("a", "d"),
+    )
+    assert fold.play_hosts == ["a", "b", "c", "d"]
+    assert sorted(_report(fold)) == ["a", "b", "c", "d"]
+
+
+def test_the_run_ends_at_its_end_record_or_else_at_the_last_event_that_had_a_time():
+    events = [
+        {"type": "scan", "host": "a", "verdict": COMPLIANT, "at": "2026-12-01T10:00:00Z"},
+        {"type": "scan", "host": "b", "verdict": COMPLIANT},
+    ]
+    assert _fold(*events).report(summarize)["run"]["ended"] == "2026-12-01T10:00:00Z"
+    ended = _fold(*events, {"type": "end", "at": "2026-12-01T10:05:00Z"})
+    assert ended.report(summarize)["run"]["ended"] == "2026-12-01T10:05:00Z"
+
+
+def test_an_interrupted_host_says_what_it_last_did():
+    fold = _fold(
+        {"type": "play", "hosts": ["a", "b", "c", "d"]},
+        {"type": "scan", "host": "a", "verdict": COMPLIANT},
+        {"type": "scan", "host": "a", "verdict": COMPLIANT},
+        {"type": "failed", "host": "a", "task": "Install", "action": "x", "rescuable": True},
+        {"type": "failed", "host": "b", "action": "ansible.builtin.apt", "rescuable": True},
+        {"type": "unreachable", "host": "c"},
+    )
+    hosts = _report(fold)
+    assert hosts["a"]["status"] == "interrupted"
+    assert hosts["a"]["message"] == "run interrupted after a failed task (Install): failed"
+    assert hosts["b"]["message"] == (
+        "run interrupted after a failed task (ansible.builtin.apt): failed"
+    )
+    assert hosts["c"]["status"] == "unreachable" and hosts["c"]["message"] == "unreachable"
+    assert hosts["d"]["message"].startswith("not started")
+    again = _fold({"type": "play", "hosts": ["a"]}, {"type": "scan_started"})
+    again.add({"type": "scan", "host": "a", "verdict": COMPLIANT})
+    again.add({"type": "failed", "host": "a", "action": "x", "message": "m", "rescuable": True})
+    assert _report(again)["a"]["message"] == "run interrupted after a failed task (x): m"
+
+
+def test_the_last_step_names_the_first_scan_then_later_scans():
+    first = _fold(
+        {"type": "window", "host": "a", "result": {"play_hosts": ["a"], "batch": ["a"]}},
+        {"type": "scan", "host": "a", "verdict": NON_COMPLIANT},
+    )
+    assert _report(first)["a"]["message"] == "run interrupted after its first scan"
+    first.add({"type": "scan", "host": "a", "verdict": NON_COMPLIANT})
+    assert _report(first)["a"]["message"] == "run interrupted after a scan"
+
+
+def test_only_a_run_that_scanned_or_refused_something_has_a_report():
+    assert not _fold({"type": "play", "hosts": ["a"]}).has_anything_to_report()
+    assert _fold({"type": "scan_started"}).has_anything_to_report()
+    assert _fold({"type": "scan", "host": "a", "verdict": COMPLIANT}).has_anything_to_report()
+    assert _fold({"type": "unreachable", "host": "a"}).has_anything_to_report()
+
+
+def test_a_report_mode_window_starts_no_batch():
+    fold = _fold(
+        _window("a", ["a"], play_hosts=["a", "b"]),
+        {"type": "failed", "host": "a", "action": "x", "message": "boom", "rescuable": True},
+        _window("b", ["b"], mode="report"),
+    )
+    assert fold.progress("a") is None  # still rescuable: no new batch began
+
+
+def test_a_refused_window_without_play_hosts_defers_the_host_that_asked():
+    fold = _fold({"type": "window", "host": "a", "failed": True, "result": {}})
+    assert fold.status("a") == ("deferred", "not started: refused")
+
+
+def test_a_batch_deferred_by_the_window_defers_its_hosts_or_the_host_that_asked():
+    fold = _fold(
+        _window("a", ["a"], play_hosts=["a", "b", "c"]),
+        _window("b", ["b", "c"], deferred=True, msg="the window closed"),
+    )
+    assert fold.status("b") == fold.status("c") == ("deferred", "not started: the window closed")
+    assert fold.status("a")[0] != "deferred"
+    alone = _fold({"type": "window", "host": "z", "result": {"deferred": True, "msg": "late"}})
+    assert alone.status("z") == ("deferred", "not started: late")
+
+
+def test_a_never_scanned_host_of_a_remediation_is_deferred_by_an_earlier_batch():
+    fold = _fold(
+        _window("a", ["a"], play_hosts=["a", "b"]),
+        {"type": "scan", "host": "a", "verdict": COMPLIANT},
+        {"type": "evidence", "host": "a", "event": "verified", "data": {}},
+        _stats("a", "b"),
+    )
+    assert fold.status("b") == (
+        "deferred",
+        "not started: an earlier batch failed above max_fail_percentage",
+    )
+
+
+def test_an_evidence_event_without_a_name_is_kept_and_verifies_nothing():
+    fold = _fold(
+        _window("a", ["a"], play_hosts=["a"]),
+        {"type": "scan", "host": "a", "verdict": COMPLIANT},
+        {"type": "evidence", "host": "a", "data": {}},
+    )
+    assert fold.host("a").verified is False
+    assert fold.progress("a") is None
+    assert [action["event"] for action in _report(fold)["a"]["actions"]] == [None]
+
+
+def test_a_lock_taken_over_is_an_action_and_a_lock_taken_fresh_is_not():
+    fold = _fold(
+        _window("a", ["a", "b"], play_hosts=["a", "b"]),
+        {"type": "lock", "host": "a", "takeover": {"run_id": "r1"}, "at": "t"},
+        {"type": "lock", "host": "b", "takeover": None},
+    )
+    hosts = _report(fold)
+    assert hosts["a"]["actions"] == [{"event": "takeover", "at": "t", "data": {"run_id": "r1"}}]
+    assert hosts["b"]["actions"] == []
+    assert hosts["b"]["message"].startswith("not started")  # a fresh lock is no step
+
+
+def test_a_failed_task_in_a_completed_run_is_decided_by_the_stats():
+    fold = _fold(
+        {"type": "scan", "host": "a", "verdict": COMPLIANT},
+        {"type": "failed", "host": "a", "action": "x", "message": "m", "rescuable": True},
+        _stats("a"),
+    )
+    assert fold.status("a") == ("compliant", None)  # rescued: no failure in the stats
+
+
+def test_the_progress_of_a_planned_host_lists_what_the_dry_run_would_do():
+    plan = {"install": "clamav", "remove": [{"name": "kesl"}, {"name": "klnagent"}]}
+    fold = _fold(
+        _window("a", ["a", "b"], play_hosts=["a", "b"]),
+        {"type": "evidence", "host": "a", "event": "plan", "data": plan},
+        {"type": "evidence", "host": "b", "event": "plan", "data": {"remove": []}},
+        check=True,
+    )
+    assert fold.progress("a") == ("planned", "install clamav; remove kesl, klnagent")
+    assert fold.progress("b") == ("planned", "nothing to do")
+    only_removal = _fold(
+        _window("a", ["a"], play_hosts=["a"]),
+        {"type": "evidence", "host": "a", "event": "plan", "data": {"remove": [{}]}},
+        check=True,
+    )
+    assert only_removal.progress("a") == ("planned", "remove ?")
+
+
+def test_the_progress_of_a_real_run_waits_for_a_host_with_something_to_do():
+    fold = _fold(
+        _window("a", ["a", "b"], play_hosts=["a", "b"]),
+        {"type": "evidence", "host": "a", "event": "plan", "data": {"install": "clamav"}},
+        {"type": "evidence", "host": "b", "event": "plan", "data": {"remove": []}},
+    )
+    assert fold.progress("a") is None
+    assert fold.progress("b") == ("planned", "nothing to do")
+    failed = _fold(
+        _window("a", ["a"], play_hosts=["a"]),
+        {"type": "evidence", "host": "a", "event": "plan", "data": {"remove": []}},
+        {"type": "failed", "host": "a", "action": "x", "message": "broke"},
+    )
+    assert failed.progress("a") == ("failed", "broke")
+    gone = _fold(
+        _window("a", ["a"], play_hosts=["a"]),
+        {"type": "evidence", "host": "a", "event": "plan", "data": {"remove": []}},
+        {"type": "unreachable", "host": "a", "message": "no route"},
+    )
+    assert gone.progress("a") == ("unreachable", "no route")
+
+
+def test_the_progress_of_a_non_compliant_host_names_what_is_disallowed():
+    fold = _fold({"type": "scan", "host": "a", "verdict": NON_COMPLIANT})
+    assert fold.progress("a") == ("non-compliant", "kesl")
+    fold = _fold({"type": "scan", "host": "a", "verdict": COMPLIANT})
+    assert fold.progress("a") == ("compliant", "")
+    assert _fold({"type": "unreachable", "host": "b", "message": "x"}).progress("b") == (
+        "unreachable",
+        "x",
+    )
+
+
+def test_an_audit_entry_carries_the_scan_and_the_changes_the_host_reported():
+    scan = {
+        **NON_COMPLIANT,
+        "scan_seconds": 1.5,
+        "approved": [{"name": "clamav"}],
+        "unreadable": [{"part": "processes", "reason": "no /proc"}],
+    }
+    fold = _fold(
+        {"type": "scan", "host": "a", "verdict": scan},
+        {"type": "scan", "host": "b", "verdict": COMPLIANT},
+        _stats("a", "b", changed={"a": 2}),
+    )
+    hosts = _report(fold)
+    assert hosts["a"]["os_family"] == "linux" and hosts["a"]["duration_seconds"] == 1.5
+    assert hosts["a"]["approved"] == [{"name": "clamav"}]
+    assert hosts["a"]["disallowed"] == NON_COMPLIANT["disallowed"]
+    assert hosts["a"]["unreadable"] == scan["unreadable"]
+    assert "unreadable" not in hosts["b"]
+    assert (hosts["a"]["changed"], hosts["b"]["changed"]) == (2, 0)
+    assert "plan" not in hosts["a"]  # an audit has no remediation fields
+
+
+def test_a_remediation_entry_has_its_plan_the_last_reboot_and_no_after_in_a_dry_run():
+    events = [
+        _window("a", ["a"], play_hosts=["a"]),
+        {"type": "scan", "host": "a", "verdict": NON_COMPLIANT},
+        {"type": "evidence", "host": "a", "event": "installed", "data": {"v": 1}},
+        {"type": "evidence", "host": "a", "event": "plan", "data": {"install": "clamav"}},
+        {"type": "evidence", "host": "a", "event": "reboot", "data": {"state": "pending"}},
+        {"type": "evidence", "host": "a", "event": "reboot", "data": {"state": "done"}},
+        {"type": "scan", "host": "a", "verdict": COMPLIANT},
+        {"type": "evidence", "host": "a", "event": "verified", "data": {}},
+        _stats("a"),
+    ]
+    entry = _report(_fold(*events))["a"]
+    assert entry["plan"] == {"install": "clamav"}
+    assert entry["reboot"] == "done"
+    assert entry["before"]["compliant"] is False and entry["after"]["compliant"] is True
+    dry = _report(_fold(*events, check=True))["a"]
+    assert dry["after"] is None and dry["before"]["compliant"] is False
+    none = _report(_fold(_window("b", ["b"], play_hosts=["b"]), _stats("b")))["b"]
+    assert none["plan"] is None and none["reboot"] is None and none["before"] is None
+
+
+def test_the_run_section_names_the_inventory_the_policy_and_the_change():
+    policy = {"source": "shipped", "sha256": "abc"}
+    fold = _fold(
+        {
+            "type": "window",
+            "host": "a",
+            "result": {
+                "play_hosts": ["a", "b"],
+                "batch": ["a", "b"],
+                "change_id": "CHG1",
+                "operator": "ops",
+                "window": {"start": "s", "end": "e"},
+                "batch_spec": [1, "50%"],
+                "max_fail_percentage": 0,
+                "reboot_policy": "never",
+            },
+        },
+        {"type": "scan", "host": "a", "verdict": COMPLIANT},
+        {"type": "scan", "host": "b", "verdict": {**COMPLIANT, "policy": policy}},
+    )
+    fold.run.update(inventory=["one.yml", "two.yml"], limit="web*")
+    run = fold.report(summarize)["run"]
+    assert run["inventory"] == "one.yml, two.yml" and run["limit"] == "web*"
+    assert run["policy"] == policy
+    assert (run["change_id"], run["operator"], run["window"]) == (
+        "CHG1",
+        "ops",
+        {"start": "s", "end": "e"},
+    )
+    assert (run["batch"], run["max_fail_percentage"], run["reboot_policy"]) == (
+        [1, "50%"],
+        0,
+        "never",
+    )
+    audit = _fold({"type": "scan", "host": "a", "verdict": COMPLIANT}).report(summarize)["run"]
+    assert "change_id" not in audit and audit["policy"] is None and audit["inventory"] == ""
