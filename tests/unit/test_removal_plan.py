@@ -190,6 +190,24 @@ def test_residue_comes_last_and_only_with_catalogue_paths():
     assert plan[0]["packages"] == [] and plan[0]["services"] == []
 
 
+def test_another_vendors_residue_goes_after_every_product_and_publisher_only_software():
+    inventory = linux_scan(
+        [
+            ("klnagent64", "dpkg", KASPERSKY),
+            ("kaspersky-update-utility", "dpkg", "Kaspersky Lab <support@example.invalid>"),
+            ("kesl", "dpkg", KASPERSKY),
+        ],
+        paths=["/opt/drweb.com"],
+    )["inventory"]
+    scan = scan_of(inventory, disallowed=("kaspersky", "drweb"))
+    assert [(step["vendor"], step["product"]) for step in removal_plan(scan)] == [
+        ("kaspersky", "kesl"),
+        ("kaspersky", "other"),
+        ("kaspersky", "klnagent"),
+        ("drweb", "residue"),
+    ]
+
+
 def test_nothing_found_plans_nothing():
     scan = linux_scan([("bash", "dpkg", "Debian")])
     assert removal_plan(scan) == []
@@ -413,8 +431,17 @@ def test_protected_product_without_msi_code_is_manual():
         ('un.exe "a b" c\\\\"d e"', ["un.exe", "a b", "c\\d e"]),
         ('un.exe a\\"b', ["un.exe", 'a"b']),
         ('un.exe "C:\\dir\\\\"', ["un.exe", "C:\\dir\\"]),
+        # A quote right after an unquoted program, blanks between arguments, a lone
+        # backslash at the end, and a quoted program with nothing after it.
+        ('un.exe "a b"', ["un.exe", "a b"]),
+        ("un.exe  /S   /quiet ", ["un.exe", "/S", "/quiet"]),
+        ("un.exe /D=C:\\", ["un.exe", "/D=C:\\"]),
+        ("un.exe \\", ["un.exe", "\\"]),
+        ('"C:\\X\\un.exe"', ["C:\\X\\un.exe"]),
         # Unsafe: an unterminated quote, an unquoted program path with blanks, nothing.
         ('"C:\\X\\un.exe /S', None),
+        ('"C:\\X\\un.exe"/S', None),
+        ('"', None),
         ('un.exe "a b', None),
         ("C:\\Program Files\\X\\un.exe /S", None),
         ("   ", None),
