@@ -340,7 +340,11 @@ SOURCED = UNVERIFIED % "[kesl]"
             "before_removal",
         ),
         # Provenance: every name has a source, and a source is one of the references.
-        ("      bad:\n        linux: {packages: [kesl]}\n", "no source for 'kesl'"),
+        ("      bad:\n        linux: {packages: [kesl]}\n", "no source for 'kesl': cite"),
+        (
+            "      bad:\n        linux: {packages: [kesl, kesl-gui, kesl-x]}\n",
+            "no source for 'kesl' (and 2 more): cite",
+        ),
         (
             "      bad:\n        linux: {packages: [kesl, kesl-gui], " + SOURCED + "}\n",
             "no source for 'kesl-gui'",
@@ -359,6 +363,11 @@ SOURCED = UNVERIFIED % "[kesl]"
             "      bad:\n        linux: {packages: [kesl], sources: [{unverified: x, "
             "covers: [kesl, kesl-old]}]}\n",
             "'kesl-old' is not a name of this block",
+        ),
+        (
+            "      bad:\n        linux: {packages: [kesl], sources: [{unverified: x, "
+            "covers: [kesl, kesl-a, kesl-b]}]}\n",
+            "'kesl-a' is not a name of this block",
         ),
         (
             "      bad:\n        linux: {packages: [kesl], sources: [{ref: vendor-docs, "
@@ -419,7 +428,10 @@ def test_malformed_catalogue_is_refused_naming_the_bad_entry(tmp_path, fragment,
     [
         ("{title: t, url: docs.example.org, read: 2026-12-01, grade: primary}", "http(s) URL"),
         ("{title: t, url: 'https://x.example', read: last week, grade: primary}", "YYYY-MM-DD"),
-        ("{title: t, url: 'https://x.example', read: 2026-12-01, grade: unverified}", "grade"),
+        (
+            "{title: t, url: 'https://x.example', read: 2026-12-01, grade: unverified}",
+            "grade: expected one of primary, secondary",
+        ),
         ("{url: 'https://x.example', read: 2026-12-01, grade: primary}", "title"),
     ],
 )
@@ -429,6 +441,13 @@ def test_a_reference_without_a_page_date_or_grade_is_refused(tmp_path, reference
         load_catalogue(_write_catalogue(tmp_path, text))
     assert bad in str(caught.value)
     assert "references.page" in str(caught.value)
+
+
+@pytest.mark.parametrize("schema", ["0", "2", "'1'"])
+def test_a_catalogue_of_another_schema_is_refused(tmp_path, schema):
+    text = f"schema: {schema}\n" + REFERENCES + "vendors:\n" + MINIMAL_VENDORS
+    with pytest.raises(CatalogueError, match="schema: expected 1"):
+        load_catalogue(_write_catalogue(tmp_path, text))
 
 
 def test_a_vendor_publisher_without_a_source_is_refused(tmp_path):
