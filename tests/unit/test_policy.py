@@ -186,3 +186,38 @@ def test_missing_policy_file_is_an_error_naming_it(tmp_path):
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
     assert str(path) in str(caught.value)
+
+
+def test_a_policy_is_known_by_its_content_whatever_the_order_of_its_keys():
+    one = load_policy(
+        {"disallowed_vendors": ["kaspersky"], "approved": {"linux": ["clamav"], "windows": []}}
+    )
+    other = load_policy(
+        {"approved": {"windows": [], "linux": ["clamav"]}, "disallowed_vendors": ["kaspersky"]}
+    )
+    assert one.sha256 == other.sha256
+    different = load_policy(
+        {"disallowed_vendors": ["drweb"], "approved": {"linux": ["clamav"], "windows": []}}
+    )
+    assert different.sha256 != one.sha256
+
+
+def test_a_loaded_policy_cannot_be_changed_by_its_readers():
+    policy = load_policy()
+    with pytest.raises(AttributeError):
+        policy.source = "elsewhere"
+
+
+def test_a_policy_file_that_is_not_yaml_is_a_short_error(tmp_path):
+    path = tmp_path / "broken.yml"
+    path.write_text("disallowed_vendors: [kaspersky\napproved: {")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert str(path) in str(caught.value) and "YAML" in str(caught.value)
+
+
+def test_an_unknown_vendor_gets_the_closest_known_one_only():
+    with pytest.raises(PolicyError) as caught:
+        load_policy({"disallowed_vendors": ["pangolto"], "approved": {}})
+    assert "did you mean 'pango'? " in caught.value.message
+    assert "did you mean 'paloalto'" not in caught.value.message
