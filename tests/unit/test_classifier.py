@@ -15,6 +15,7 @@ import yaml
 from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import load_catalogue
 from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import (
     classify,
+    explain,
     security_center_on,
 )
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import InventoryError
@@ -1112,3 +1113,74 @@ def test_a_family_the_policy_approves_nothing_for_is_never_compliant_and_says_so
     ]
     # ClamAV is then just another antivirus on the host.
     assert [f["vendor"] for f in verdict["other"]] == ["clamav"]
+
+
+# -- details each rule decides (each found missing by mutation testing) ---------------
+
+
+def test_an_approved_product_not_running_says_why_only_when_there_is_a_reason():
+    [clamav] = classify(linux(packages=[{"name": "clamav-daemon"}]))["approved"]
+    assert clamav["active"] is False and "inactive_because" not in clamav
+    [running] = classify(
+        linux(
+            packages=[{"name": "clamav-daemon"}],
+            services=[{"name": "clamav-daemon", "state": "running"}],
+        )
+    )["approved"]
+    assert running["active"] is True and "inactive_because" not in running
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"version": "1"}, "packages[0].name: missing"),
+        ({"name": 5}, "packages[0].name: expected a name, got 5"),
+        ({"name": "  "}, "packages[0].name: expected a name, got '  '"),
+        ({"name": "kesl", "version": 12}, "packages[0].version: expected a string or null"),
+    ],
+)
+def test_a_malformed_package_entry_is_named_with_what_was_expected(entry, message):
+    with pytest.raises(InventoryError) as caught:
+        classify(linux(packages=[entry]))
+    assert message in str(caught.value)
+
+
+def test_a_path_joins_the_finding_of_its_own_product_whichever_is_found_first():
+    verdict = classify(
+        linux(
+            packages=[{"name": "klnagent64"}, {"name": "kesl"}],
+            paths=["/opt/kaspersky/kesl"],
+        )
+    )
+    by_product = {f["product"]: evidence(f) for f in verdict["disallowed"]}
+    assert ("path", "/opt/kaspersky/kesl") in by_product["kesl"]
+    assert ("path", "/opt/kaspersky/kesl") not in by_product["klnagent"]
+
+
+def test_only_the_security_center_service_itself_decides_whether_its_state_is_current():
+    off = {"display_name": "Windows Defender", "product_state": 393472}
+    on = {"display_name": "Windows Defender", "product_state": 397568}
+    defender = {"name": "WinDefend", "state": "running"}
+    other_stopped = {"name": "wuauserv", "state": "stopped"}
+    centre_running = {"name": "wscsvc", "state": "running"}
+    verdict = classify(windows(services=[other_stopped, defender], security_center=[off]))
+    assert verdict["approved"][0]["active"] is False  # Security Center runs: its off counts
+    verdict = classify(windows(services=[centre_running, defender], security_center=[on]))
+    assert verdict["approved"][0]["active"] is True
+
+
+def test_reasons_name_a_finding_by_its_name_else_its_product_else_its_vendor():
+    host = {
+        "os_family": "linux",
+        "disallowed": [
+            {"name": "kesl", "vendor": "kaspersky"},
+            {"product": "klnagent", "vendor": "kaspersky"},
+            {"vendor": "drweb"},
+            {},
+        ],
+        "approved": [{"name": "clamav", "active": True}],
+    }
+    assert explain(host) == [
+        "disallowed antivirus found: kesl (kaspersky), klnagent (kaspersky), drweb (drweb), "
+        "unknown (None)"
+    ]
