@@ -139,11 +139,15 @@ def test_existing_paths_keeps_only_paths_that_exist(tmp_path):
 
 
 def _fake_tools(outputs: dict[str, tuple[int, str, str]]):
+    """Each tool's answer, by its name, or by its name and first argument
+    ("systemctl list-unit-files") where a tool's commands answer differently."""
+
     def run_command(argv):
-        return outputs[os.path.basename(argv[0])]
+        tool = os.path.basename(argv[0])
+        return outputs.get(f"{tool} {argv[1]}") or outputs[tool]
 
     def get_bin_path(name):
-        return f"/usr/bin/{name}" if name in outputs else None
+        return f"/usr/bin/{name}" if any(key.split()[0] == name for key in outputs) else None
 
     return run_command, get_bin_path
 
@@ -348,3 +352,88 @@ def test_os_release_takes_the_pretty_name_else_the_name_and_the_version_id(tmp_p
 def test_proc_modules_names_are_the_first_column_whatever_the_spacing():
     text = "klif  16384 0 - Live 0x0\n\nkl_stream\t8192 1 klif, Live 0x0\n"
     assert [m["name"] for m in li.parse_proc_modules(text)] == ["klif", "kl_stream"]
+
+
+def _systemd(tmp_path):
+    systemd = tmp_path / "systemd"
+    systemd.mkdir(parents=True)
+    return str(systemd)
+
+
+def test_without_the_start_modes_the_service_states_are_still_read(tmp_path):
+    units = "kesl.service loaded active running Kaspersky\n"
+    run, which = _fake_tools(
+        {
+            "dpkg-query": (0, "", ""),
+            "systemctl list-units": (0, units, ""),
+            "systemctl list-unit-files": (1, "kesl.service enabled\n", "  " + "x" * 400 + "  "),
+        }
+    )
+    inventory, warnings, _ = li.collect(run, which, [], systemd_dir=_systemd(tmp_path))
+    [kesl] = inventory["services"]
+    assert (kesl["state"], kesl["start_mode"]) == ("running", None)
+    assert inventory["unreadable"] == []
+    assert "systemctl list-unit-files failed: " + "x" * 300 in warnings
+    run, which = _fake_tools(
+        {
+            "dpkg-query": (0, "", ""),
+            "systemctl list-units": (0, units, ""),
+            "systemctl list-unit-files": (0, "kesl.service enabled\n", ""),
+        }
+    )
+    inventory, warnings, _ = li.collect(run, which, [], systemd_dir=_systemd(tmp_path / "b"))
+    assert inventory["services"][0]["start_mode"] == "enabled"
+    assert not any("list-unit-files" in warning for warning in warnings)
+
+
+def test_a_failure_reason_is_cut_to_300_characters(tmp_path):
+    long = "e" * 400
+    run, which = _fake_tools({"dpkg-query": (2, "", long), "systemctl": (1, "", long)})
+    inventory, _, _ = li.collect(run, which, [], systemd_dir=_systemd(tmp_path))
+    unread = _unread(inventory)
+    assert unread["packages"] == "dpkg-query failed (rc=2): " + "e" * 300
+    assert unread["services"] == "systemctl list-units failed: " + "e" * 300
+
+
+def test_a_negative_return_code_is_a_failure_too(tmp_path):
+    run, which = _fake_tools({"rpm": (-9, "", "killed"), "systemctl": (-15, "", "stopped")})
+    inventory, _, _ = li.collect(run, which, [], systemd_dir=_systemd(tmp_path))
+    assert set(_unread(inventory)) == {"packages", "services"}
+
+
+def test_without_systemd_running_the_init_scripts_are_listed_even_with_systemctl_installed(
+    tmp_path,
+):
+    run, which = _fake_tools({"dpkg-query": (0, "", ""), "systemctl": (0, "", "")})
+    _, warnings, _ = li.collect(run, which, [], systemd_dir=str(tmp_path / "not-booted"))
+    assert any("systemd is not running" in warning for warning in warnings)
+
+
+def test_a_host_without_any_package_tool_is_warned_about(tmp_path):
+    run, which = _fake_tools({"systemctl": (0, "", "")})
+    _, warnings, _ = li.collect(run, which, [], systemd_dir=_systemd(tmp_path))
+    assert "no package database found (neither dpkg-query nor rpm)" in warnings
+    run, which = _fake_tools({"rpm": (0, "", "")})  # the second tool alone is enough
+    _, warnings, _ = li.collect(run, which, [], systemd_dir=_systemd(tmp_path / "b"))
+    assert not any("no package database" in warning for warning in warnings)
+
+
+def test_processes_in_containers_and_unreadable_executables_are_warned_about(tmp_path, monkeypatch):
+    proc = tmp_path / "proc"
+    _fake_process(proc, "self", "", "R", "4026531836")
+    _fake_process(proc, "2", "kesl", "S", "4026532999")
+    _fake_process(proc, "3", "bash", "S", "4026531836")  # no exe link: unreadable
+    run, which = _fake_tools({"dpkg-query": (0, "", "")})
+    monkeypatch.setattr(li.os, "geteuid", lambda: 1000)
+    _, warnings, _ = li.collect(run, which, [], proc=str(proc), systemd_dir=_systemd(tmp_path))
+    assert (
+        "1 processes of other PID namespaces (containers) are not part of this "
+        "host's inventory" in warnings
+    )
+    assert "executable paths of 1 processes are unreadable without root" in warnings
+    monkeypatch.setattr(li.os, "geteuid", lambda: 0)
+    (proc / "2").rename(tmp_path / "gone")
+    _, warnings, _ = li.collect(
+        run, which, [], proc=str(proc), systemd_dir=_systemd(tmp_path / "b")
+    )
+    assert not any("unreadable without root" in w or "namespaces" in w for w in warnings)
