@@ -522,6 +522,12 @@ def test_scan_without_inventory_says_to_return_it():
         ({"failed": True, "msg": "collector broke"}, "the scan failed"),
         ({"skipped": True}, "skipped"),
         ({"compliant": False}, "not an avshift.remediation.av_scan result"),
+        ({"disallowed": []}, "not an avshift.remediation.av_scan result"),
+        ({"os_family": "linux"}, "not an avshift.remediation.av_scan result"),
+        (
+            {"os_family": "windows", "disallowed": [], "inventory": {"os_family": "zos"}},
+            "does not match",
+        ),
         (
             {"os_family": "windows", "disallowed": [], "inventory": {"os_family": "linux"}},
             "does not match",
@@ -529,7 +535,18 @@ def test_scan_without_inventory_says_to_return_it():
         ({"os_family": "macos", "disallowed": [], "inventory": {}}, "os_family"),
         ({"os_family": "linux", "disallowed": {}, "inventory": {"os_family": "linux"}}, "list"),
     ],
-    ids=["string", "failed", "skipped", "facts-only", "os-mismatch", "unknown-os", "not-list"],
+    ids=[
+        "string",
+        "failed",
+        "skipped",
+        "facts-only",
+        "no-os-family",
+        "no-findings",
+        "os-mismatch-after",
+        "os-mismatch",
+        "unknown-os",
+        "not-list",
+    ],
 )
 def test_bad_scans_fail_clearly(scan, expected):
     assert expected in filter_error(scan)
@@ -547,7 +564,11 @@ def test_package_evidence_missing_from_the_inventory_fails():
     assert "'kesl' is not a dpkg or rpm package" in filter_error(scan)
 
 
-@pytest.mark.parametrize("path", ["/", "/etc", "/opt/other-vendor"])
+@pytest.mark.parametrize(
+    "path",
+    # The last two are catalogue paths, of other vendors (before and after kaspersky).
+    ["/", "/etc", "/opt/other-vendor", "/opt/drweb.com", "/opt/Symantec"],
+)
 def test_paths_outside_the_catalogue_are_never_planned(path):
     scan = linux_scan([("kesl", "dpkg", KASPERSKY)])
     scan["disallowed"][0]["evidence"].append({"kind": "path", "value": path})
@@ -846,3 +867,41 @@ def test_a_host_with_every_kaspersky_component_removes_them_in_the_catalogues_or
         assert products.index(console) < products.index("ksc_server"), products
         # The server's host keeps its own agent too: both are held.
         assert step_of(plan, "klnagent")["hold"] == HOLD_REFUSED
+
+
+def test_a_scan_that_went_through_json_plans_the_same():
+    scan = kes_and_agent()
+    assert removal_plan(json.loads(json.dumps(scan))) == removal_plan(scan)
+
+
+def test_failure_messages_name_the_host_the_scan_or_its_inventory_names():
+    scan = kes_and_agent()
+    scan["host"] = None
+    assert f"on {HOST}" in action_of(removal_plan(scan), "kes_windows")["failure_messages"]["other"]
+    scan["inventory"] = {**scan["inventory"], "host": None}
+    assert (
+        "on this host" in action_of(removal_plan(scan), "kes_windows")["failure_messages"]["other"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda f: f.pop("vendor"), "disallowed[0].vendor"),
+        (lambda f: f.update(product=""), "disallowed[0].product"),
+        (lambda f: f.update(name=3), "disallowed[0].name"),
+        (lambda f: f.update(evidence="kesl"), "disallowed[0].evidence"),
+        (lambda f: f["evidence"].append("kesl"), "disallowed[0].evidence[1]"),
+        (lambda f: f["evidence"].append({"value": "x"}), "disallowed[0].evidence[1].kind"),
+        (lambda f: f["evidence"].append({"kind": "path"}), "disallowed[0].evidence[1].value"),
+    ],
+)
+def test_a_malformed_finding_is_refused_naming_its_field(change, field):
+    scan = linux_scan([("kesl", "dpkg", KASPERSKY)])
+    change(scan["disallowed"][0])
+    assert field in filter_error(scan)
+
+
+def test_a_residue_scan_that_went_through_json_plans_the_same():
+    scan = linux_scan([], paths=["/var/opt/kaspersky"])
+    assert removal_plan(json.loads(json.dumps(scan))) == removal_plan(scan)
