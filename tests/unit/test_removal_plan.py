@@ -399,6 +399,10 @@ def test_non_msi_entry_runs_its_quiet_uninstall_string():
         "message": "removed; a reboot is required to finish (3010)",
     }
     assert uninstall_outcome(action, 1)["done"] is False
+    assert uninstall_outcome(action, 5)["message"] == (
+        f"uninstall of KL Update Utility failed (exit code 5) on {HOST}: "
+        "C:\\Program Files\\KL\\uninst.exe /S /LOG=C:\\a b.txt"
+    )
     assert action["msiexec"] is False and action["busy_exit_codes"] == []
 
 
@@ -411,7 +415,11 @@ def test_non_msi_entry_without_quiet_string_is_manual():
     assert action["manual"] is True
     assert action["argv"] is None
     assert "QuietUninstallString" in action["reason"]
+    assert '("C:\\Program Files\\KL\\uninst.exe") may wait for a user' in action["reason"]
     assert any("manual removal" in note for note in step["notes"])
+    bare = windows_package("KL Update Utility", None)
+    reason = action_of(removal_plan(windows_scan([bare])), "other")["reason"]
+    assert "(none registered) may wait for a user" in reason
 
 
 def test_protected_product_without_msi_code_is_manual():
@@ -905,3 +913,26 @@ def test_a_malformed_finding_is_refused_naming_its_field(change, field):
 def test_a_residue_scan_that_went_through_json_plans_the_same():
     scan = linux_scan([], paths=["/var/opt/kaspersky"])
     assert removal_plan(json.loads(json.dumps(scan))) == removal_plan(scan)
+
+
+def test_unusable_uninstall_entries_are_passed_over_and_the_rest_planned():
+    scan = kes_and_agent()
+    scan["inventory"]["packages"] = [
+        "not an entry",
+        {"name": None},
+        *scan["inventory"]["packages"],
+    ]
+    assert [step["product"] for step in removal_plan(scan)] == ["kes_windows", "klnagent"]
+
+
+def test_entries_without_a_product_code_are_one_command_per_uninstaller():
+    quiet = '"C:\\KL\\uninst.exe" /S'
+    first = windows_package(
+        "KL Update Utility",
+        None,
+        uninstall_string="C:\\KL\\uninst.exe",
+        quiet_uninstall_string=quiet,
+    )
+    second = {**first, "uninstall_string": "C:\\KL\\other.exe"}
+    plan = removal_plan(windows_scan([first, dict(first), second]))
+    assert len(step_of(plan, "other")["windows"]) == 2
