@@ -936,3 +936,51 @@ def test_entries_without_a_product_code_are_one_command_per_uninstaller():
     second = {**first, "uninstall_string": "C:\\KL\\other.exe"}
     plan = removal_plan(windows_scan([first, dict(first), second]))
     assert len(step_of(plan, "other")["windows"]) == 2
+
+
+def test_an_empty_credential_masks_nothing():
+    text = "msiexec /x {code} KLLOGIN=KLAdmin"
+    assert mask_credentials(
+        text, {"kes_windows": {"login": "", "password": ""}}, "kes_windows"
+    ) == (text)
+
+
+def test_linux_and_publisher_only_scans_that_went_through_json_plan_the_same():
+    scan = linux_scan(
+        [
+            ("kesl", "dpkg", KASPERSKY),
+            ("kaspersky-update-utility", "dpkg", "Kaspersky Lab <support@example.invalid>"),
+        ]
+    )
+    assert removal_plan(json.loads(json.dumps(scan))) == removal_plan(scan)
+
+
+def test_residue_takes_only_the_paths_of_its_evidence_and_protects_nothing():
+    scan = linux_scan([], paths=["/var/opt/kaspersky"])
+    scan["residue"][0]["evidence"] += [
+        "/opt/kaspersky",
+        {"kind": "package", "value": "kesl"},
+        {"kind": "publisher", "value": KASPERSKY},
+    ]
+    [step] = removal_plan(scan)
+    assert step["paths"] == ["/var/opt/kaspersky"]
+    assert step["protected"] is False and step["needs_password"] is False
+    assert step["summary"] == (
+        "Kaspersky residue: with avshift_uninstall_remove_residue delete /var/opt/kaspersky"
+    )
+
+
+def test_summaries_say_who_stops_the_services_and_mask_only_msiexec_properties():
+    linux = step_of(
+        removal_plan(linux_scan([("kesl", "dpkg", KASPERSKY)], services=["kesl"])), "kesl"
+    )
+    assert linux["summary"].startswith("kesl (kaspersky/kesl): stop and disable kesl; remove dpkg")
+    assert "delete" not in linux["summary"]
+    windows = removal_plan(kes_and_agent(), passwords=PASSWORDS)
+    assert "its uninstaller stops AVP" in step_of(windows, "kes_windows")["summary"]
+    quiet = windows_package(
+        "KL Update Utility", None, quiet_uninstall_string='"C:\\KL\\uninst.exe" /S /quiet'
+    )
+    other = step_of(removal_plan(windows_scan([quiet])), "other")
+    assert other["summary"].endswith(": C:\\KL\\uninst.exe /S /quiet")
+    assert "uninstaller stops" not in other["summary"]
