@@ -488,6 +488,26 @@ def _shipped(vendor: str, product_id: str, os_family: str):
         # Not a name of this product, or of this vendor, at all.
         ("linux", "kesl", "package", "klnagent64", "unverified"),
         ("linux", "kesl", "path", "/opt/CrowdStrike", "unverified"),
+        ("linux", "kesl", "path", "/opt/Symantec", "unverified"),
+        ("windows", None, "publisher", "Doctor Web", "unverified"),
+        ("windows", None, "publisher", "Symantec Corporation", "unverified"),
+        ("windows", "kes_windows", "registry", "HKLM\\SOFTWARE\\KasperskyLab", "unverified"),
+        ("windows", None, "package", "Kaspersky Endpoint Security for Windows", "unverified"),
+        # A name pattern, and a pattern that may match anywhere in a localised name.
+        (
+            "windows",
+            "klnagent",
+            "package",
+            "Kaspersky Security Center 14.2 Network Agent",
+            "primary",
+        ),
+        (
+            "windows",
+            "klnagent",
+            "package",
+            "Agent de gestion Kaspersky Security Center du réseau",
+            "unverified",
+        ),
     ],
 )
 def test_evidence_grade_is_the_best_grade_of_the_names_it_matches(
@@ -596,3 +616,33 @@ def test_windows_folders_are_written_by_their_environment_variables():
 def test_a_path_written_out_in_its_default_expansion_is_the_same_path(written, reported):
     assert normalize("paths", written) == normalize("paths", reported)
     assert normalize("paths", written) != normalize("paths", "D:\\Program Files\\ESET")
+
+
+def _floating_catalogue(tmp_path: Path, pattern: str) -> Path:
+    names = f"['{pattern}']"
+    fragment = (
+        f"      agent:\n        windows: {{display_names: {names}, sources: [{{ref: vendor-docs, "
+        f"excerpt: x, covers: {names}}}]}}\n"
+    )
+    text = (
+        "schema: 1\n"
+        + REFERENCES
+        + "vendors:\n"
+        + MINIMAL_VENDORS
+        + "  kaspersky:\n    products:\n"
+        + fragment
+    )
+    return _write_catalogue(tmp_path, text)
+
+
+def test_a_pattern_that_may_match_anywhere_needs_twelve_literal_characters(tmp_path):
+    catalogue = load_catalogue(_floating_catalogue(tmp_path, "*kaspersky ab*"))
+    agent = catalogue.product("kaspersky", "agent", "windows")
+    name = "Agent der Kaspersky AB Werkzeuge"
+    assert catalogue.evidence_grade("windows", "kaspersky", agent, "package", name) == "primary"
+    assert catalogue.evidence_grade("windows", "kaspersky", agent, "package", "Kaspersky") == (
+        "unverified"
+    )
+    (tmp_path / "short").mkdir()
+    with pytest.raises(CatalogueError):
+        load_catalogue(_floating_catalogue(tmp_path / "short", "*kaspersky a*"))
