@@ -8,6 +8,7 @@ matching what hosts really show fails here too.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -646,3 +647,22 @@ def test_a_pattern_that_may_match_anywhere_needs_twelve_literal_characters(tmp_p
     (tmp_path / "short").mkdir()
     with pytest.raises(CatalogueError):
         load_catalogue(_floating_catalogue(tmp_path / "short", "*kaspersky a*"))
+
+
+def test_the_shared_catalogue_cannot_be_changed_by_any_of_its_readers():
+    """load_catalogue() hands every caller of a controller process the same objects: a
+    reader that changed one would change every later verdict."""
+    kes = CATALOGUE.product("kaspersky", "kes_windows", "windows")
+    records = [
+        kes,
+        CATALOGUE.os_families["windows"],
+        kes.refuse_removal_when,
+        kes.provenance,
+        kes.provenance.sources[0],
+        CATALOGUE.product("clamav", "clamav_linux", "linux").installer,
+    ]
+    for record in records:
+        assert record is not None
+        field = dataclasses.fields(record)[0].name
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(record, field, None)
