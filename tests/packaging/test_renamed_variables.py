@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 
@@ -24,16 +23,14 @@ def _options(role: str) -> list[str]:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_public_variable_is_prefixed_and_reads_its_old_name(role):
+def test_every_public_variable_is_prefixed_and_defaults_to_a_plain_value(role):
+    """A default that falls back to the old name ("{{ old | default(none) }}") renders as
+    "" instead of null before ansible-core 2.19: tasks/main.yml takes the old names."""
     defaults = yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text())
-    for name, spec in _specs(role).items():
+    for name in _specs(role):
         assert name.startswith(f"avshift_{role}_"), name
-        if str(spec.get("version_added")) == "0.2.0":
-            continue  # new in the release that renamed the others: it had no old name
-        old = name.removeprefix("avshift_")
-        assert re.match(rf"^{{{{ {old} \| default\(", str(defaults[name]).strip()), (
-            f"roles/{role}/defaults/main.yml: {name} does not fall back to {old}"
-        )
+    templated = [name for name, value in defaults.items() if "{{" in str(value)]
+    assert templated == [], f"roles/{role}/defaults/main.yml: templated defaults {templated}"
 
 
 def _defined_names(node, found: list[str]) -> None:
@@ -47,7 +44,9 @@ def _defined_names(node, found: list[str]) -> None:
         return
     for key in ("ansible.builtin.set_fact", "set_fact"):
         if isinstance(node.get(key), dict):
-            found += [name for name in node[key] if name != "cacheable"]
+            # A templated key is tasks/main.yml's copy of old names into the role's own
+            # public variables, which the argument spec lists (checked above).
+            found += [name for name in node[key] if name != "cacheable" and "{{" not in name]
     if isinstance(node.get("register"), str):
         found.append(node["register"])
     if isinstance(node.get("loop_control"), dict) and "loop_var" in node["loop_control"]:
@@ -75,25 +74,19 @@ def test_every_variable_a_role_defines_carries_its_prefix(role):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_role_warns_about_old_names_first(role):
+def test_every_role_warns_about_old_names_first_then_takes_their_values(role):
     tasks = yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text())
     assert "avshift.remediation.renamed_variables" in tasks[0]
+    assert tasks[1]["loop"] == f"{{{{ {tasks[0]['register']}.take | dict2items }}}}"
+    assert tasks[1]["no_log"] is True
 
 
-def test_an_old_name_still_works_and_says_it_is_deprecated(tmp_path):
-    policy = ROOT / "tests" / "data" / "policies" / "strict.yml"
-    reports = tmp_path / "reports"
-    done = subprocess.run(
-        [
-            str(BIN / "ansible-playbook"),
-            "-i",
-            str(ROOT / "inventories" / "local"),
-            "-e",
-            f"audit_policy={policy}",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            str(ROOT / "playbooks" / "audit.yml"),
-        ],
+def _audit(reports, *extra_vars: str) -> subprocess.CompletedProcess:
+    argv = [str(BIN / "ansible-playbook"), "-i", str(ROOT / "inventories" / "local")]
+    for extra in (*extra_vars, f"ansible_python_interpreter={sys.executable}"):
+        argv += ["-e", extra]
+    return subprocess.run(
+        [*argv, str(ROOT / "playbooks" / "audit.yml")],
         capture_output=True,
         text=True,
         env=quiet_env(
@@ -102,8 +95,36 @@ def test_an_old_name_still_works_and_says_it_is_deprecated(tmp_path):
         ),
         check=False,
     )
+
+
+def test_an_old_name_still_works_and_says_it_is_deprecated(tmp_path):
+    policy = ROOT / "tests" / "data" / "policies" / "strict.yml"
+    reports = tmp_path / "reports"
+    done = _audit(reports, f"audit_policy={policy}")
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads((reports / "report.json").read_text())
     assert report["run"]["policy"]["source"] == str(policy)
     output = " ".join((done.stdout + done.stderr).split())
     assert "the variable audit_policy is deprecated: set avshift_audit_policy instead" in output
+
+
+def test_the_new_name_wins_over_the_old_one(tmp_path):
+    policy = ROOT / "tests" / "data" / "policies" / "strict.yml"
+    reports = tmp_path / "reports"
+    done = _audit(
+        reports, f"avshift_audit_policy={policy}", f"audit_policy={tmp_path / 'none.yml'}"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((reports / "report.json").read_text())
+    assert report["run"]["policy"]["source"] == str(policy)
+
+
+def test_a_value_under_an_old_name_is_checked_by_the_roles_argument_spec(tmp_path):
+    done = _audit(tmp_path / "reports", "audit_fail_when_non_compliant=maybe")
+    assert done.returncode != 0
+    output = " ".join(done.stdout.split())
+    assert (
+        "values set under names before 0.2.0: argument 'avshift_audit_fail_when_non_compliant'"
+        in output
+    )
+    assert "(given as audit_fail_when_non_compliant)" in output
