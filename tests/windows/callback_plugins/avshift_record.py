@@ -26,13 +26,22 @@ class CallbackModule(CallbackBase):
     CALLBACK_NEEDS_ENABLED = True
 
     def _record(self, status: str, result) -> None:
+        # ansible-core 2.19 made host, task and result public; 2.16 has only _host, ...
+        host, task, values = (
+            getattr(result, name, None) or getattr(result, f"_{name}")
+            for name in ("host", "task", "result")
+        )
+        if hasattr(result, "warnings"):
+            warnings = [warning.event.msg for warning in result.warnings]
+        else:
+            warnings = list(values.get("warnings") or [])
         entry = {
-            "host": result.host.get_name(),
-            "task": result.task.get_name(),
+            "host": host.get_name(),
+            "task": task.get_name(),
             "status": status,
-            "result": json.loads(self._dump_results(result.result)),
+            "result": json.loads(self._dump_results(values)),
             # _dump_results drops warnings (the stdout callback shows them); keep them.
-            "warnings": [warning.event.msg for warning in result.warnings],
+            "warnings": warnings,
         }
         with open(os.environ["AVSHIFT_RECORD_FILE"], "a", encoding="utf-8") as stream:
             stream.write(json.dumps(entry, ensure_ascii=False) + "\n")
