@@ -9,6 +9,7 @@ with the command that builds them.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import os
 import subprocess
 import uuid
@@ -74,6 +75,12 @@ def start_host(name: str, packages: tuple[str, ...] = KASPERSKY_DOUBLES) -> None
     in_host(name, "apt-get", "update", "-qq")
     if packages:
         install(name, *packages)
+
+
+def dpkg_status_hash(name: str) -> str:
+    """The host's package database, hashed: what a run that changes nothing leaves as is."""
+    status = in_host(name, "cat", "/var/lib/dpkg/status").stdout.encode()
+    return hashlib.sha256(status).hexdigest()
 
 
 def install(name: str, *packages: str) -> None:

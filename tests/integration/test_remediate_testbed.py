@@ -2,15 +2,16 @@
 
 Debian 12 containers with the Kaspersky test-double packages (kesl, klnagent64) from the
 test bed's local apt repository; ClamAV from the Debian mirror with the test bed's
-offline signature database. Covers the dry run, the real run with an uninstall
-password at -vvv (searched for afterwards), the second run, a replacement that cannot
-be installed, and a batch failing above --max-fail.
+offline signature database. Covers a replacement that cannot be installed, a batch
+failing above --max-fail, a second change refused while one runs, a killed run and its
+rerun, a lock left by another controller, and an interrupted audit. The dry run, the
+run and the rerun of one host, end to end, are tests/integration/test_secret_leaks.py's,
+which runs them with every secret given.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import signal
@@ -21,7 +22,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from testbed_hosts import PODMAN_ENV, in_host, installed, inventory_file, window
+from testbed_hosts import PODMAN_ENV, dpkg_status_hash, in_host, installed, inventory_file, window
 
 BIN = Path(sys.executable).parent
 SECRET = f"Pa55-{uuid.uuid4().hex[:12]}"  # the uninstall passwords the runs are given
@@ -75,53 +76,6 @@ def remediate(
     )
     report_file = tmp_path / report / "report.json"
     return done, json.loads(report_file.read_text()) if report_file.exists() else None
-
-
-def dpkg_status_hash(name: str) -> str:
-    return hashlib.sha256(in_host(name, "cat", "/var/lib/dpkg/status").stdout.encode()).hexdigest()
-
-
-def test_dry_run_then_remediation_then_nothing_left_to_do(tmp_path, hosts):
-    (name,) = hosts(1)
-
-    before = dpkg_status_hash(name)
-    done, report = remediate(tmp_path, [name], "--check", report="dry-run")
-    assert done.returncode == 1, done.stdout + done.stderr  # non-compliant, only planned
-    assert dpkg_status_hash(name) == before  # the dry run changed nothing
-    plan = report["hosts"][0]["plan"]
-    assert plan["install"] == "clamav" and plan["install_order"] == "before-removal"
-    assert [item["product"] for item in plan["remove"]] == ["kesl", "klnagent"]
-    assert "install clamav" in done.stdout and "remove kesl" in done.stdout
-
-    done, report = remediate(tmp_path, [name], report="run")
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    (host,) = report["hosts"]
-    assert host["status"] == "compliant"
-    assert host["before"]["compliant"] is False and host["after"]["compliant"] is True
-    assert [a["event"] for a in host["actions"]] == [
-        "plan",
-        "installed",
-        "removed",
-        "reboot",
-        "verified",
-    ]
-    # What the dry run planned is what the run did.
-    assert host["plan"]["remove"] == plan["remove"]
-    assert not installed(name, "kesl") and not installed(name, "klnagent64")
-    assert in_host(name, "systemctl", "is-active", "clamav-daemon").stdout.strip() == "active"
-    assert report["run"]["change_id"] == "CHG0012345"
-    sums = subprocess.run(
-        ["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path / "run", capture_output=True, text=True
-    )
-    assert sums.returncode == 0, sums.stdout + sums.stderr
-
-    # That no secret appears anywhere is tests/integration/test_secret_leaks.py's.
-
-    done, report = remediate(tmp_path, [name], report="again")
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    (host,) = report["hosts"]
-    assert host["plan"]["install"] is None and host["plan"]["remove"] == []
-    assert [a["event"] for a in host["actions"]] == ["plan"]
 
 
 def test_failed_replacement_keeps_kaspersky_and_stops_later_batches(tmp_path, hosts):
@@ -196,10 +150,27 @@ def _kill_everything(cli: subprocess.Popen) -> None:
     cli.communicate()
 
 
-def test_a_killed_remediation_keeps_its_record_and_a_rerun_finishes_the_change(tmp_path, hosts):
+def test_a_second_change_is_refused_a_killed_one_keeps_its_record_and_a_rerun_finishes_it(
+    tmp_path, hosts
+):
+    """One remediation, three faults: another change on the host while it runs, a kill
+    of the whole run, and the same change started again."""
     (name,) = hosts(1)
     first = tmp_path / "killed"
     cli = _start_remediation(tmp_path, [name], "killed")
+    lock = "/var/lib/avshift/remediation.lock"
+    _wait_for(
+        lambda: in_host(name, "test", "-e", lock, check=False).returncode == 0,
+        cli,
+        "the host's lock",
+    )
+    done, report = remediate(tmp_path, [name], report="second", change="CHG0099999")
+    assert done.returncode == 3, done.stdout + done.stderr
+    (host,) = report["hosts"]
+    assert host["status"] == "failed"
+    assert host["message"].startswith("host is being remediated by change CHG0012345 since")
+    # The refusal left the first change's lock, and its run, alone.
+    assert json.loads(in_host(name, "cat", lock).stdout)["change_id"] == "CHG0012345"
     _wait_for(
         lambda: any(e.get("event") == "installed" for e in _events(first)),
         cli,
@@ -234,28 +205,6 @@ def test_a_killed_remediation_keeps_its_record_and_a_rerun_finishes_the_change(t
     assert not installed(name, "kesl") and not installed(name, "klnagent64")
     # The lock was given back at the end.
     assert in_host(name, "test", "-e", "/var/lib/avshift/remediation.lock", check=False).returncode
-
-
-def test_a_second_change_on_a_host_being_remediated_is_refused_and_the_first_unharmed(
-    tmp_path, hosts
-):
-    (name,) = hosts(1)
-    cli = _start_remediation(tmp_path, [name], "first")
-    lock = "/var/lib/avshift/remediation.lock"
-    _wait_for(
-        lambda: in_host(name, "test", "-e", lock, check=False).returncode == 0,
-        cli,
-        "the host's lock",
-    )
-    done, report = remediate(tmp_path, [name], report="second", change="CHG0099999")
-    assert done.returncode == 3, done.stdout + done.stderr
-    (host,) = report["hosts"]
-    assert host["status"] == "failed"
-    assert host["message"].startswith("host is being remediated by change CHG0012345 since")
-    stdout, stderr = cli.communicate(timeout=600)
-    assert cli.returncode == 0, stdout[-3000:] + stderr[-3000:]
-    first = json.loads((tmp_path / "first" / "report.json").read_text())
-    assert first["hosts"][0]["status"] == "compliant"
 
 
 def test_a_lock_from_another_controller_is_broken_only_on_request(tmp_path, hosts):

@@ -1,6 +1,10 @@
-"""Every secret the collection accepts, through an audit, a dry run and a remediation of
-a test-bed host at -vvvv: not one byte the runs write on the controller holds one, in
-any form (tests/leaks.py), and no process they start shows one on its command line.
+"""A test-bed host's whole change at -vvvv with every secret the collection accepts: an
+audit, a dry run, the remediation and a rerun. Each run does what it is for (the dry run
+changes nothing and plans what the run does; the run replaces Kaspersky with a running
+ClamAV, with hashed evidence; the rerun has nothing left to do), and not one byte the
+runs write on the controller holds a secret, in any form (tests/leaks.py), and no
+process they start shows one on its command line. One host serves both promises: a
+remediation is the test bed's slowest step.
 
 The secrets are the contract's list (contract.secret_variables()), each with a marker
 value of its own: the uninstall passwords (their current and deprecated names), the
@@ -17,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +29,14 @@ from pathlib import Path
 import pytest
 import yaml
 from leaks import files_under, find, marker, run_watched
-from testbed_hosts import CONTAINERS_CONF, inventory_file, window
+from testbed_hosts import (
+    CONTAINERS_CONF,
+    dpkg_status_hash,
+    in_host,
+    installed,
+    inventory_file,
+    window,
+)
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import (
     Exit,
@@ -51,7 +63,44 @@ def _value(name: str, secret: str):
     return secret
 
 
-def test_no_secret_leaves_an_audit_a_dry_run_or_a_remediation(tmp_path, testbed_hosts, request):
+def _check_dry_run(done, report, name, before):
+    assert dpkg_status_hash(name) == before  # the dry run changed nothing
+    plan = report["hosts"][0]["plan"]
+    assert plan["install"] == "clamav" and plan["install_order"] == "before-removal"
+    assert [item["product"] for item in plan["remove"]] == ["kesl", "klnagent"]
+    assert "install clamav" in done.stdout and "remove kesl" in done.stdout
+
+
+def _check_remediation(report, name, planned, directory):
+    (host,) = report["hosts"]
+    assert host["status"] == "compliant"
+    assert host["before"]["compliant"] is False and host["after"]["compliant"] is True
+    assert [a["event"] for a in host["actions"]] == [
+        "plan",
+        "installed",
+        "removed",
+        "reboot",
+        "verified",
+    ]
+    assert host["plan"]["remove"] == planned["remove"]  # what the dry run planned is done
+    assert not installed(name, "kesl") and not installed(name, "klnagent64")
+    assert in_host(name, "systemctl", "is-active", "clamav-daemon").stdout.strip() == "active"
+    assert report["run"]["change_id"] == "CHG0012345"
+    sums = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=directory, capture_output=True, text=True
+    )
+    assert sums.returncode == 0, sums.stdout + sums.stderr
+
+
+def _check_rerun(report):
+    (host,) = report["hosts"]
+    assert host["plan"]["install"] is None and host["plan"]["remove"] == []
+    assert [a["event"] for a in host["actions"]] == ["plan"]
+
+
+def test_a_change_does_what_it_says_and_no_secret_leaves_any_of_its_runs(
+    tmp_path, testbed_hosts, request
+):
     (name,) = testbed_hosts(1, "avshift-leaks")
     markers = {
         variable: marker(variable) for variable in secret_variables() if variable not in NOT_GIVEN
@@ -86,14 +135,31 @@ def test_no_secret_leaves_an_audit_a_dry_run_or_a_remediation(tmp_path, testbed_
             str(tmp_path / "plan"),
         ],
         "remediation": ["remediate", *common, *change, "--report-dir", str(tmp_path / "run")],
+        "rerun": ["remediate", *common, *change, "--report-dir", str(tmp_path / "again")],
     }
-    expected = {"audit": Exit.NON_COMPLIANT, "dry run": Exit.NON_COMPLIANT, "remediation": Exit.OK}
+    expected = {
+        "audit": Exit.NON_COMPLIANT,
+        "dry run": Exit.NON_COMPLIANT,
+        "remediation": Exit.OK,
+        "rerun": Exit.OK,
+    }
     blobs: dict[str, bytes] = {}
+    before = dpkg_status_hash(name)
+    reports = {}
     for what, argv in runs.items():
         done, processes = run_watched([str(BIN / "avshift"), *argv], env)
         assert done.returncode == expected[what], (
             f"{what}: {done.stdout[-3000:]}{done.stderr[-3000:]}"
         )
+        directory = Path(argv[argv.index("--report-dir") + 1])
+        reports[what] = json.loads((directory / "report.json").read_text())
+        if what == "dry run":
+            _check_dry_run(done, reports[what], name, before)
+        elif what == "remediation":
+            planned = reports["dry run"]["hosts"][0]["plan"]
+            _check_remediation(reports[what], name, planned, directory)
+        elif what == "rerun":
+            _check_rerun(reports[what])
         # The warning names the inline secret, never its value.
         assert f"avshift: warning: {INLINE} given inline" in done.stderr, what
         assert any(b"ansible-playbook" in line for line in processes.values()), what
@@ -103,12 +169,12 @@ def test_no_secret_leaves_an_audit_a_dry_run_or_a_remediation(tmp_path, testbed_
         # says so. Every process it starts is searched.
         blobs.update({f"{what}: {pid}": line for pid, line in processes.items()})
         # The -vvvv output is there to search: ansible-playbook's connection debug.
-        (kept,) = (Path(argv[argv.index("--report-dir") + 1]) / "artifacts").iterdir()
+        (kept,) = (directory / "artifacts").iterdir()
         assert f"<{name}> Using podman connection" in (kept / "stdout").read_text(), what
 
-    report = json.loads((tmp_path / "run" / "report.json").read_text())
-    assert report["hosts"][0]["status"] == "compliant"  # the run did what it is for
-    blobs.update(files_under(tmp_path / "audit", tmp_path / "plan", tmp_path / "run"))
+    blobs.update(
+        files_under(tmp_path / "audit", tmp_path / "plan", tmp_path / "run", tmp_path / "again")
+    )
     stores = {
         path: data for path, data in files_under(tmp_path).items() if "history.sqlite" in path
     }
