@@ -132,3 +132,18 @@ def test_the_clock_is_the_wall_clock_unless_a_clock_file_is_given(tmp_path, monk
     monkeypatch.setenv(change.CLOCK_ENVIRONMENT, str(clock))
     assert change.now_utc() == at("2026-12-02T02:30:00+00:00")
     assert change.now_utc().utcoffset() == datetime.timedelta(0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-12-01T22:00Z", "2026-12-01T22:00z", " 2026-12-01T22:00:00Z\n", "2026-12-01T22:00+00:00"],
+)
+def test_z_means_utc_on_every_controller_python(text):
+    assert change.parse_timestamp(text) == at("2026-12-01T22:00:00+00:00")
+
+
+def test_a_timestamp_without_an_offset_stays_naive_for_the_window_to_refuse():
+    assert change.parse_timestamp("2026-12-01T22:00").tzinfo is None
+    for text in ("", "Z", "2026-12-01T22:00ZZ"):
+        with pytest.raises(ValueError):
+            change.parse_timestamp(text)
