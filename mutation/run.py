@@ -152,21 +152,26 @@ def _score(mutants: list[dict]) -> tuple[int, int, int]:
 
 def _table(sessions: list[dict]) -> str:
     # "other": mutants not run (inside an annotation) or that broke the test run itself.
-    rows = ["| module | mutants | killed | survived | other | score |", "|---|---|---|---|---|---|"]
+    rows = [
+        "| module | mutants | killed | survived | other | score | run |",
+        "|---|---|---|---|---|---|---|",
+    ]
     totals = [0, 0, 0]
     for session in sessions:
         killed, survived, other = _score(session["mutants"])
         totals = [totals[0] + killed, totals[1] + survived, totals[2] + other]
         score = 100.0 * killed / (killed + survived) if killed + survived else 100.0
+        commit = session.get("commit", "?")
+        run = f"{session.get('at', '?')[:10]} {commit[:7]}{'+' if '+' in commit else ''}"
         rows.append(
             f"| `{session['module']}` | {len(session['mutants'])} | {killed} | {survived} "
-            f"| {other} | {score:.1f}% |"
+            f"| {other} | {score:.1f}% | {run} |"
         )
     killed, survived, other = totals
     score = 100.0 * killed / (killed + survived) if killed + survived else 100.0
     rows.append(
         f"| **all** | {killed + survived + other} | {killed} | {survived} | {other} "
-        f"| **{score:.1f}%** |"
+        f"| **{score:.1f}%** | |"
     )
     return "\n".join(rows)
 
@@ -182,6 +187,19 @@ def main() -> int:
         wanted = set(args.modules.split(","))
         modules = [m for m in modules if Path(m["path"]).stem in wanted]
     reviewed = tomllib.loads((HERE / "survivors.toml").read_text()).get("survivor", [])
+    # What the copies are made of: the checkout as it is now, changes not yet committed
+    # included (then the commit says "+changes").
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    commit += "+changes" if changed else ""
     with tempfile.TemporaryDirectory(prefix="avshift-mutation-") as scratch:
         copies = [_tracked_copy(Path(scratch) / f"copy-{n}") for n in range(args.jobs)]
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
@@ -196,24 +214,23 @@ def main() -> int:
                 for number, module in enumerate(modules)
             ]
             sessions = [future.result() for future in futures]
+    at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    for session in sessions:
+        session.update(at=at, commit=commit)
+    # A run of some modules replaces their results and keeps the others' (each session
+    # says when, and at which commit, it ran), in config.toml's order.
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(
-        json.dumps(
-            {
-                "at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                "commit": subprocess.run(
-                    ["git", "rev-parse", "HEAD"],
-                    cwd=ROOT,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout.strip(),
-                "python": platform.python_version(),
-                "sessions": sessions,
-            },
-            indent=1,
-        )
-        + "\n"
+    latest = RESULTS / "latest.json"
+    kept = json.loads(latest.read_text()).get("sessions", []) if latest.exists() else []
+    ran = {session["module"]: session for session in sessions}
+    previous = {session["module"]: session for session in kept}
+    sessions = [
+        ran.get(module["path"]) or previous[module["path"]]
+        for module in config["module"]
+        if module["path"] in ran or module["path"] in previous
+    ]
+    latest.write_text(
+        json.dumps({"python": platform.python_version(), "sessions": sessions}, indent=1) + "\n"
     )
     table = _table(sessions)
     (RESULTS / "latest.md").write_text(table + "\n")
