@@ -4,12 +4,15 @@ shape a format walks is refused, naming the field, before any format renders it.
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import InputError
 from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model import (
+    action_data,
     checked_report,
+    since_last_run,
 )
 
 HOST = {"host": "web-01", "status": "compliant", "disallowed": [], "approved": []}
@@ -78,3 +81,55 @@ def test_a_summary_is_taken_only_when_it_adds_up_and_a_count_it_leaves_out_is_ze
     for key, wrong in (("compliant", 1), ("compliant", 3), ("failed", 1)):
         with pytest.raises(InputError, match="summary: says"):
             checked_report(_report(HOST, REMEDIATED, summary={**computed, key: wrong}))
+
+
+def test_a_summary_of_a_large_fleet_is_compared_by_value():
+    hosts = [{**HOST, "host": f"web-{number:04d}"} for number in range(300)]
+    report = json.loads(json.dumps(_report(*hosts)))  # as a report file is read back
+    summary = json.loads(json.dumps(checked_report(_report(*hosts))["summary"]))
+    assert checked_report({**report, "summary": summary})["summary"]["compliant"] == 300
+
+
+def test_a_host_without_a_before_scan_still_has_its_after_scan_checked():
+    report = _report(REMEDIATED)
+    report["hosts"][0]["before"] = None
+    report["hosts"][0]["after"] = {"compliant": True, "disallowed": "kesl"}
+    with pytest.raises(InputError, match=r"hosts\[0\]\.after\.disallowed"):
+        checked_report(report)
+
+
+def test_an_action_keeps_its_extra_keys_and_an_action_key_only_with_an_event():
+    loaded = json.loads(
+        '[{"action": "install", "data": {"vendor": "clamav"}, "host": "h"},'
+        ' {"event": "plan", "action": "dry run", "data": null}]'
+    )
+    assert action_data(loaded[0]) == {"vendor": "clamav", "host": "h"}
+    assert action_data(loaded[1]) == {"action": "dry run"}
+    assert action_data({"event": "removed", "data": "kesl"}) == {"data": "kesl"}
+
+
+def test_a_hosts_drift_line_says_how_it_changed_since_the_last_run():
+    drift = json.loads(
+        json.dumps(
+            {
+                "previous_run": "r1",
+                "regressed": [
+                    {"host": "web-01", "was": "unreachable", "appeared": [{"name": "kesl"}]},
+                    {"host": "web-02", "appeared": []},
+                ],
+                "fixed": ["web-03"],
+                "added": ["web-04"],
+                "newly_seen": [{"host": "web-05", "name": "sentinelone"}],
+            }
+        )
+    )
+    host = json.loads('["web-01", "web-02", "web-03", "web-04", "web-05", "web-06"]')
+    assert [since_last_run(name, drift) for name in host] == [
+        "regressed from unreachable: kesl appeared",
+        "regressed from compliant",
+        "fixed",
+        "not in the last run",
+        "newly seen: sentinelone",
+        "unchanged",
+    ]
+    assert since_last_run("web-01", {}) == "no earlier run"

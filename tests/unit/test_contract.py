@@ -61,7 +61,7 @@ def test_a_report_mode_the_owner_can_use_and_nobody_else_can_write_is_taken(text
 
 @pytest.mark.parametrize(
     "text",
-    ["0600", "0500", "0300", "0702", "0706", "0777", "1700", "-700", "0", "800", "rwx"],
+    ["0600", "0500", "0300", "0702", "0706", "0777", "1700", "-700", "-100", "0", "800", "rwx"],
 )
 def test_a_report_mode_the_owner_cannot_use_or_others_can_write_is_refused(text):
     with pytest.raises(ValueError):

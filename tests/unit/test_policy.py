@@ -221,3 +221,11 @@ def test_an_unknown_vendor_gets_the_closest_known_one_only():
         load_policy({"disallowed_vendors": ["pangolto"], "approved": {}})
     assert "did you mean 'pango'? " in caught.value.message
     assert "did you mean 'paloalto'" not in caught.value.message
+
+
+def test_a_policy_file_with_characters_yaml_refuses_is_a_short_error(tmp_path):
+    path = tmp_path / "bell.yml"
+    path.write_text("disallowed_vendors: [kaspersky]\x07\n")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert "invalid YAML" in str(caught.value) and "#x0007" in str(caught.value)
