@@ -228,9 +228,11 @@ def test_dpkg_keeps_packages_by_their_state_not_by_what_was_wanted_and_skips_sho
         "hi \tclamav\t1.4\t\n"  # on hold, installed
         "i\tone-letter-state\t1\tx\n"
         "iU\tunpacked\t2\t\n"
+        "ii \tlonger\t3\tX <x@example.org>\ta field more\n"  # kept, the rest ignored
     )
     packages = {p["name"]: p for p in li.parse_dpkg_query(output)}
-    assert set(packages) == {"kesl", "clamav", "unpacked"}
+    assert set(packages) == {"kesl", "clamav", "unpacked", "longer"}
+    assert packages["longer"]["publisher"] == "X <x@example.org>"
     assert packages["clamav"]["publisher"] is None and packages["unpacked"]["version"] == "2"
 
 
@@ -241,9 +243,10 @@ def test_rpm_reads_each_field_and_skips_cut_or_nameless_lines():
         "\t1.0\tVendor\tPackager\n"
         "clamav\t1.4-2.el9\t\tFedora Project\n"
         "bash\t5.1-6\tRocky\t\n"
+        "longer\t1-1\tVendor\tPackager\tmore\n"
     )
     packages = {p["name"]: p for p in li.parse_rpm_query(output)}
-    assert set(packages) == {"kesl", "clamav", "bash"}
+    assert set(packages) == {"kesl", "clamav", "bash", "longer"}
     assert packages["kesl"]["version"] == "12.1-1"
     assert packages["kesl"]["publisher"] == "AO Kaspersky Lab"  # no vendor: the packager
     assert packages["clamav"]["publisher"] == "Fedora Project"
@@ -437,3 +440,65 @@ def test_processes_in_containers_and_unreadable_executables_are_warned_about(tmp
         run, which, [], proc=str(proc), systemd_dir=_systemd(tmp_path / "b")
     )
     assert not any("unreadable without root" in w or "namespaces" in w for w in warnings)
+
+
+def test_a_namespace_link_refused_for_want_of_privilege_counts_as_the_hosts(tmp_path, monkeypatch):
+    """EPERM (a ptrace policy such as Yama's) like EACCES: only a link that is gone
+    (ENOENT) means the process is ending."""
+    proc = tmp_path / "proc"
+    _fake_process(proc, "self", "", "R", "4026531836")
+    _fake_process(proc, "21", "kesl", "S", "4026531836")
+    real_readlink = os.readlink
+
+    def readlink(path, *args, **kwargs):
+        if str(path).endswith("21/ns/pid"):
+            raise PermissionError(1, "Operation not permitted")
+        return real_readlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(li.os, "readlink", readlink)
+    assert [p["name"] for p in li.processes(str(proc))[0]] == ["kesl"]
+
+
+def test_any_other_pid_namespace_is_a_containers_whatever_its_number(tmp_path):
+    proc = tmp_path / "proc"
+    _fake_process(proc, "self", "", "R", "4026531836")
+    _fake_process(proc, "2", "kesl", "S", "4026531000")  # older than the host's own
+    found, _, in_containers = li.processes(str(proc))
+    assert found == [] and in_containers == 1
+
+
+def test_a_process_that_ends_first_does_not_end_the_listing(tmp_path, monkeypatch):
+    proc = tmp_path / "proc"
+    _fake_process(proc, "self", "", "R", "4026531836")
+    _fake_process(proc, "60", "gone", "S", "4026531836")
+    (proc / "60" / "comm").unlink()
+    _fake_process(proc, "61", "clamd", "S", "4026531836")
+    real_listdir = os.listdir
+    monkeypatch.setattr(li.os, "listdir", lambda path: sorted(real_listdir(path)))
+    assert [p["name"] for p in li.processes(str(proc))[0]] == ["clamd"]
+
+
+def test_the_inventory_names_the_host_and_warns_only_about_modules_it_could_not_read(
+    tmp_path,
+):
+    run, which = _fake_tools({"dpkg-query": (0, "", "")})
+    inventory, warnings, _ = li.collect(
+        run, which, [], proc=str(tmp_path / "no-proc"), systemd_dir=_systemd(tmp_path)
+    )
+    assert inventory["host"] == li.platform.node()
+    # No /proc/modules here: /sys/module, which this machine has, is read instead.
+    assert not any("kernel modules" in warning for warning in warnings)
+
+
+def test_start_modes_are_not_read_from_a_list_unit_files_that_failed_with_a_signal(tmp_path):
+    units = "kesl.service loaded active running Kaspersky\n"
+    run, which = _fake_tools(
+        {
+            "dpkg-query": (0, "", ""),
+            "systemctl list-units": (0, units, ""),
+            "systemctl list-unit-files": (-9, "kesl.service enabled\n", "killed"),
+        }
+    )
+    inventory, warnings, _ = li.collect(run, which, [], systemd_dir=_systemd(tmp_path))
+    assert inventory["services"][0]["start_mode"] is None
+    assert "systemctl list-unit-files failed: killed" in warnings

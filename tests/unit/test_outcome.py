@@ -6,6 +6,8 @@ of the fold is held here without a playbook run.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.outcome import (
@@ -500,3 +502,53 @@ def test_the_run_section_names_the_inventory_the_policy_and_the_change():
     )
     audit = _fold({"type": "scan", "host": "a", "verdict": COMPLIANT}).report(summarize)["run"]
     assert "change_id" not in audit and audit["policy"] is None and audit["inventory"] == ""
+
+
+def test_events_read_back_from_the_journal_fold_as_they_came():
+    """The journal is JSON lines: the fold of what `avshift report` reads back must be the
+    fold of what the callback handed over."""
+    events = _run(
+        _window("a", ["a"], play_hosts=["a", "b"]),
+        {"type": "scan", "host": "a", "verdict": NON_COMPLIANT},
+        {"type": "evidence", "host": "a", "event": "plan", "data": {"install": "clamav"}},
+        {"type": "failed", "host": "a", "action": "avshift.remediation.av_scan", "rescuable": True},
+        {"type": "scan", "host": "a", "verdict": COMPLIANT},
+        {"type": "evidence", "host": "a", "event": "reboot", "data": {"state": "done"}},
+        {"type": "evidence", "host": "a", "event": "verified", "data": {}},
+        _window("b", ["b"], mode="report"),
+        _stats("a", "b"),
+    )
+    direct = RunFold().add_all(events)
+    read_back = RunFold().add_all(json.loads(json.dumps(events)))
+    assert read_back.report(summarize) == direct.report(summarize)
+    assert _report(read_back)["a"]["plan"] == {"install": "clamav"}
+    assert _report(read_back)["a"]["reboot"] == "done"
+    assert read_back.host("a").verified is True
+
+
+def test_a_host_whose_only_step_was_taking_over_a_lock_was_reached():
+    fold = _fold(
+        _window("a", ["a"], play_hosts=["a"]),
+        {"type": "lock", "host": "a", "takeover": {"run_id": "r1"}},
+    )
+    assert _report(fold)["a"]["message"] == "run interrupted after its first step"
+
+
+def test_an_audit_host_is_undecided_until_the_run_ends_then_never_scanned_is_failed():
+    fold = _fold(
+        {"type": "play", "hosts": ["a", "b"]}, {"type": "scan", "host": "a", "verdict": COMPLIANT}
+    )
+    assert fold.status("b") == (None, None)
+    fold.add(_stats("a", "b"))
+    assert fold.status("b") == ("failed", "the host was never scanned")
+
+
+def test_the_progress_of_a_host_that_failed_or_went_away_after_its_scan_is_its_message():
+    fold = _fold(
+        {"type": "scan", "host": "a", "verdict": NON_COMPLIANT},
+        {"type": "unreachable", "host": "a", "message": "gone"},
+        {"type": "scan", "host": "b", "verdict": NON_COMPLIANT},
+        {"type": "failed", "host": "b", "action": "x", "message": "it broke"},
+    )
+    assert fold.progress("a") == ("unreachable", "gone")
+    assert fold.progress("b") == ("failed", "it broke")
