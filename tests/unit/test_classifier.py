@@ -7,6 +7,7 @@ verdict is worked out from the issue's rules, not copied from the engine's outpu
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import pytest
@@ -408,6 +409,9 @@ def test_malformed_defender_status_is_named(defender, where):
             False,
         ),
         ({"packages": [{"name": "mdatp", "publisher": "Microsoft Corporation"}]}, False),
+        # Its daemon's process counts too, the process and not the service's name.
+        ({"packages": [{"name": "mdatp"}], "processes": [{"name": "wdavdaemon"}]}, True),
+        ({"packages": [{"name": "mdatp"}], "processes": [{"name": "mdatp"}]}, False),
     ],
 )
 def test_defender_for_endpoint_on_linux_is_active_when_mdatp_runs(parts, active):
@@ -491,6 +495,10 @@ def test_approved_vendor_is_active_when_its_security_center_entry_is_on():
         ("266240", True),
         ("393472", False),
         (" 266240 ", True),
+        # Written in hexadecimal, as WMI tools show it; the low bits say nothing of on.
+        ("0x61100", True),
+        ("0X60100", False),
+        (0x61101, True),
     ],
 )
 def test_product_state_decoding(state, on):
@@ -1165,6 +1173,8 @@ def test_only_the_security_center_service_itself_decides_whether_its_state_is_cu
     centre_running = {"name": "wscsvc", "state": "running"}
     verdict = classify(windows(services=[other_stopped, defender], security_center=[off]))
     assert verdict["approved"][0]["active"] is False  # Security Center runs: its off counts
+    verdict = classify(windows(services=[centre_running, defender], security_center=[off]))
+    assert verdict["approved"][0]["active"] is False
     verdict = classify(windows(services=[centre_running, defender], security_center=[on]))
     assert verdict["approved"][0]["active"] is True
 
@@ -1184,3 +1194,15 @@ def test_reasons_name_a_finding_by_its_name_else_its_product_else_its_vendor():
         "disallowed antivirus found: kesl (kaspersky), klnagent (kaspersky), drweb (drweb), "
         "unknown (None)"
     ]
+
+
+def test_an_inventory_read_from_json_is_classified_as_the_same_inventory():
+    """What the collectors send arrives as JSON: its strings are not the program's own."""
+    host = linux(
+        packages=[{"name": "clamav-daemon"}, {"name": "kesl", "publisher": "AO Kaspersky Lab"}],
+        services=[{"name": "clamav-daemon", "state": "running"}],  # the one proof it runs
+        drivers=[{"name": "kl_stream"}],
+        paths=["/opt/kaspersky"],
+    )
+    assert classify(json.loads(json.dumps(host))) == classify(host)
+    assert classify(json.loads(json.dumps(host)))["approved"][0]["active"] is True
