@@ -9,6 +9,7 @@ matching what hosts really show fails here too.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
@@ -655,6 +656,7 @@ def test_the_shared_catalogue_cannot_be_changed_by_any_of_its_readers():
     kes = CATALOGUE.product("kaspersky", "kes_windows", "windows")
     records = [
         kes,
+        next(iter(CATALOGUE.references.values())),
         CATALOGUE.os_families["windows"],
         kes.refuse_removal_when,
         kes.provenance,
@@ -666,3 +668,86 @@ def test_the_shared_catalogue_cannot_be_changed_by_any_of_its_readers():
         field = dataclasses.fields(record)[0].name
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(record, field, None)
+
+
+def test_each_family_installs_its_own_products_only():
+    assert [p.id for p in CATALOGUE.installable("linux")] == [
+        "defender_for_endpoint_linux",
+        "clamav_linux",
+    ]
+    assert [p.id for p in CATALOGUE.installable("windows")] == ["defender_antivirus"]
+
+
+def test_a_product_is_found_by_its_own_id_and_family_only():
+    for products in CATALOGUE.products.values():
+        for product in products:
+            assert CATALOGUE.product(product.vendor, product.id, product.os_family) is product
+    assert CATALOGUE.product("kaspersky", "kesl", "windows") is None
+    assert CATALOGUE.product("kaspersky", "kes", "linux") is None  # a prefix of kesl
+
+
+def test_a_vendor_counts_for_the_families_it_has_products_for():
+    assert "clamav" in CATALOGUE.vendors_for("linux")
+    assert "clamav" not in CATALOGUE.vendors_for("windows")
+    assert "pango" in CATALOGUE.vendors_for("windows")
+    assert "pango" not in CATALOGUE.vendors_for("linux")
+
+
+def test_removal_ranks_follow_the_removal_order_and_unknown_roles_go_first():
+    ranks = [CATALOGUE.removal_rank(role) for role in CATALOGUE.removal_order]
+    assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)
+    assert CATALOGUE.removal_rank("no-such-role") < min(ranks)
+
+
+def test_grades_are_the_same_for_kinds_and_names_read_from_json():
+    kes = _shipped("kaspersky", "kes_windows", "windows")
+    for kind, value in (
+        ("path", "%ProgramFiles(x86)%\\Kaspersky Lab"),
+        ("publisher", "Kaspersky Lab"),
+        ("driver", "klif.sys"),
+    ):
+        read = json.loads(json.dumps([kind, value]))
+        assert CATALOGUE.evidence_grade("windows", "kaspersky", kes, *read) == (
+            CATALOGUE.evidence_grade("windows", "kaspersky", kes, kind, value)
+        )
+        assert CATALOGUE.evidence_grade("windows", "kaspersky", kes, *read) == "primary", kind
+
+
+def test_a_catalogue_that_cannot_be_read_or_parsed_is_a_short_error(tmp_path):
+    with pytest.raises(CatalogueError, match="cannot read"):
+        load_catalogue(tmp_path / "missing.yml")
+    broken = tmp_path / "broken.yml"
+    broken.write_text("schema: 1\nvendors: [\n")
+    with pytest.raises(CatalogueError, match="invalid YAML"):
+        load_catalogue(broken)
+
+
+def test_two_names_without_a_source_are_counted(tmp_path):
+    text = (
+        "schema: 1\n"
+        + REFERENCES
+        + "vendors:\n"
+        + MINIMAL_VENDORS
+        + "  kaspersky:\n    products:\n      bad:\n        linux: {packages: [kesl, kesl-x]}\n"
+    )
+    with pytest.raises(CatalogueError, match=r"no source for 'kesl' \(and 1 more\): cite"):
+        load_catalogue(_write_catalogue(tmp_path, text))
+
+
+def test_a_floating_pattern_grades_only_its_own_product(tmp_path):
+    names = "['*kaspersky other thing*']"
+    text = (
+        "schema: 1\n"
+        + REFERENCES
+        + "vendors:\n"
+        + MINIMAL_VENDORS
+        + "  kaspersky:\n    products:\n"
+        + "      agent:\n        windows: {display_names: ['*kaspersky ab thing*'], "
+        "sources: [{unverified: x, covers: ['*kaspersky ab thing*']}]}\n"
+        + f"      other:\n        windows: {{display_names: {names}, sources: [{{ref: "
+        f"vendor-docs, excerpt: x, covers: {names}}}]}}\n"
+    )
+    catalogue = load_catalogue(_write_catalogue(tmp_path, text))
+    agent = catalogue.product("kaspersky", "agent", "windows")
+    name = "The Kaspersky Other Thing"
+    assert catalogue.evidence_grade("windows", "kaspersky", agent, "package", name) == "unverified"
