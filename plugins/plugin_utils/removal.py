@@ -100,15 +100,15 @@ def utf16le_hex(text: str) -> str:
 def split_windows_command_line(command_line: str) -> list[str] | None:
     """Split a command line the way CommandLineToArgvW does; None when it is unsafe.
 
-    Unsafe: empty, an unterminated quote, or an unquoted program path with blanks
-    ("C:\\Program Files\\x\\un.exe /S" could start C:\\Program).
+    Unsafe: empty, an unterminated quote, an empty quoted program, or an unquoted program
+    path with blanks ("C:\\Program Files\\x\\un.exe /S" could start C:\\Program).
     """
     text = command_line.strip()
     if not text:
         return None
     if text.startswith('"'):
         end = text.find('"', 1)
-        if end < 0:
+        if end <= 1:  # unterminated, or an empty program ("")
             return None
         program, rest = text[1:end], text[end + 1 :]
         if rest and not rest[0].isspace():

@@ -450,6 +450,8 @@ def test_protected_product_without_msi_code_is_manual():
         ('"C:\\X\\un.exe /S', None),
         ('"C:\\X\\un.exe"/S', None),
         ('"', None),
+        ('"" /S', None),
+        ('un.exe a""b', ["un.exe", "ab"]),
         ('un.exe "a b', None),
         ("C:\\Program Files\\X\\un.exe /S", None),
         ("   ", None),
