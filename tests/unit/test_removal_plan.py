@@ -986,3 +986,27 @@ def test_summaries_say_who_stops_the_services_and_mask_only_msiexec_properties()
     other = step_of(removal_plan(windows_scan([quiet])), "other")
     assert other["summary"].endswith(": C:\\KL\\uninst.exe /S /quiet")
     assert "uninstaller stops" not in other["summary"]
+
+
+def _disagreeing(*packages, services=("klnagent",), disallowed=("kaspersky",)):
+    code = "{3B2F1C9E-8A74-4E1D-B5C6-0D9A2E7F4C18}"
+    entries = [*packages, windows_package("Kaspersky Endpoint Security for Windows", code)]
+    return windows_scan(entries, services=list(services), disallowed=disallowed)
+
+
+def test_a_disagreement_is_found_behind_other_steps_and_in_a_scan_read_from_json():
+    other = windows_package("KL Update Utility", "{11111111-2222-3333-4444-555555555555}")
+    scan = json.loads(json.dumps(_disagreeing(other)))
+    holds = {step["product"]: step["hold"] for step in removal_plan(scan, confirmed=CONFIRM_ALL)}
+    assert holds == {"other": None, "kes_windows": HOLD_REFUSED, "klnagent": HOLD_REFUSED}
+
+
+def test_no_disagreement_with_another_vendors_services_or_an_agent_that_has_its_entry():
+    sentinel = removal_plan(
+        _disagreeing(services=("SentinelAgent",), disallowed=("kaspersky", "sentinelone")),
+        confirmed=CONFIRM_ALL,
+    )
+    assert {step["product"]: step["hold"] for step in sentinel}["kes_windows"] is None
+    agent = windows_package(AGENT, AGENT_CODE)
+    listed = removal_plan(_disagreeing(agent), confirmed=CONFIRM_ALL)
+    assert [step["hold"] for step in listed] == [None, None]
