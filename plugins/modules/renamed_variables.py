@@ -12,9 +12,9 @@ description:
     it first. For every public variable it names (C(avshift_<role>_...)), a value set
     under the name before 0.2.0 (the same name without the C(avshift_) prefix) is still
     used, and this task says so as a deprecation warning.
-  - It returns in RV(take) the old names whose values the role takes: those whose new
-    name still has the role's default (C(defaults/main.yml)), or is not set outside a
-    role. The role sets them with M(ansible.builtin.set_fact).
+  - It returns in RV(take) the old names whose values the role takes, those whose new
+    name still has the role's default (C(defaults/main.yml)) or, outside a role, is not
+    set. The role sets them with M(ansible.builtin.set_fact).
   - The old names were generic verbs (C(install_timeout), C(audit_policy)) that collide in
     a site's shared group_vars.
 options:
