@@ -79,26 +79,37 @@ def files_under(*roots: Path) -> dict[str, bytes]:
     return blobs
 
 
-def _children() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
+def _parents() -> dict[int, int]:
+    """Each running process's parent: pid -> parent pid."""
+    parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat") as stream:
-                    parent = int(stream.read().rsplit(")", 1)[1].split()[1])
+                    parents[int(entry)] = int(stream.read().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 continue
-            children.setdefault(parent, []).append(int(entry))
-    return children
+    return parents
 
 
-def _descendants(pid: int) -> set[int]:
-    children, found, todo = _children(), set(), [pid]
+def _descendants(pid: int, parents: Mapping[int, int]) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for child, parent in parents.items():
+        children.setdefault(parent, []).append(child)
+    found, todo = set(), [pid]
     while todo:
         for child in children.get(todo.pop(), ()):
             found.add(child)
             todo.append(child)
     return found
+
+
+def _command_line(pid: int) -> bytes | None:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as stream:
+            return stream.read()
+    except OSError:
+        return None  # it ended while we looked
 
 
 def run_watched(
@@ -127,16 +138,17 @@ def run_watched(
         if time.monotonic() > deadline:
             process.kill()
             break
-        for pid in _descendants(process.pid):
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as stream:
-                    line = stream.read()
-            except OSError:
-                continue  # it ended while we looked
-            # Every command line a process had: a fork shows its parent's until it
-            # execs, and a process that has exited (a zombie) shows none, which must not
-            # hide what it ran.
-            if line and line not in seen.values():
+        parents = _parents()
+        for pid in _descendants(process.pid, parents):
+            line = _command_line(pid)
+            # A fork shows its parent's command line until it execs: that is the
+            # parent's, not a new one (the watched command's own line is what its user
+            # typed, and a pexpect child on a loaded machine can show it for a while).
+            if not line or line == _command_line(parents[pid]):
+                continue
+            # Every command line a process had: a process that has exited (a zombie)
+            # shows none, which must not hide what it ran.
+            if line not in seen.values():
                 seen[f"pid {pid}" + (f" ({len(seen)})" if f"pid {pid}" in seen else "")] = line
         time.sleep(0.02)
     process.wait()

@@ -6,10 +6,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sys
 import urllib.parse
 
 import pytest
-from leaks import files_under, find, forms, marker
+from leaks import files_under, find, forms, marker, run_watched
 
 SECRET = marker("avshift_uninstall_passwords")
 
@@ -52,3 +53,29 @@ def test_markers_differ_in_every_form_and_url_encoding_changes_them():
     encoded = forms(SECRET)["url-encoded"]
     assert SECRET.encode() not in encoded
     assert find({"kes": SECRET}, {"text": other.encode()}) == []
+
+
+# A Python that forks and waits before it execs: the window in which a child shows its
+# parent's command line, held open long enough that the watch must see it.
+_FORK_THEN_EXEC = """
+import os, sys, time
+pid = os.fork()
+if pid == 0:
+    time.sleep(0.5)
+    os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(0.5)", sys.argv[2]])
+os.waitpid(pid, 0)
+"""
+
+
+def test_the_process_watch_sees_a_descendants_command_line_but_not_a_fork_of_the_watched_one():
+    given, passed_on = marker("typed_by_the_user"), marker("avshift_uninstall_passwords")
+    done, processes = run_watched(
+        [sys.executable, "-c", _FORK_THEN_EXEC, given, passed_on], env=dict(os.environ)
+    )
+    assert done.returncode == 0, done.stderr
+    # The child's exec'd line holds the secret passed on to it: that is a leak.
+    exec_d = [sys.executable, "-c", "import time; time.sleep(0.5)", passed_on]
+    assert list(processes.values()) == [b"\0".join(arg.encode() for arg in exec_d) + b"\0"]
+    # Before it exec'd, the child showed the watched command's own line, which holds
+    # what its user typed: a fork's copy is not a new command line.
+    assert find({"typed": given}, processes) == []
