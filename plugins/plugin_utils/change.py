@@ -20,6 +20,13 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import 
 
 REBOOT_POLICIES = ("never", "if_required", "always")
 _BATCH_ITEM = re.compile(r"^(?:[1-9][0-9]*|(?:[1-9][0-9]?|100)%)$")
+# The one ISO 8601 shape a window is written in: date, time to the minute (seconds and
+# a fraction optional), and an optional offset. Checked before fromisoformat, which
+# reads more on Python 3.11+ and, on 3.10, lets a stray character through before an
+# offset ("22:00X+01:00").
+_TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:[Zz]|[+-]\d{2}:\d{2})?"
+)
 
 
 class ChangeRefused(InputError):
@@ -43,9 +50,11 @@ class Window:
 
 
 def parse_timestamp(text: str) -> datetime.datetime:
-    """An ISO 8601 date and time as datetime.fromisoformat reads it, with "Z" for UTC on
-    every controller Python: before 3.11 fromisoformat refuses the "Z"."""
+    """An ISO 8601 date and time (_TIMESTAMP), read alike on every controller Python:
+    "Z" for UTC too, which fromisoformat refuses before 3.11."""
     text = text.strip()
+    if not _TIMESTAMP.fullmatch(text):
+        raise ValueError(f"not an ISO 8601 date and time: {text!r}")
     if text[-1:] in ("Z", "z"):
         text = text[:-1] + "+00:00"
     return datetime.datetime.fromisoformat(text)
