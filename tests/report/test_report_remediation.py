@@ -502,11 +502,3 @@ def test_junit_says_what_a_plan_holds_back_and_why():
     lines = junit_format._remediation_lines(host)
     assert lines[0].startswith("plan: install nothing; remove nothing")
     assert lines[1] == f"held: {HELD_SERVER}"
-
-
-def test_the_dry_run_plan_names_what_it_holds_back_first(capsys):
-    from avshift import cli
-
-    held = {"install": None, "remove": [], "held": [HELD_SERVER], "missing_passwords": []}
-    cli.print_plans({"hosts": [{"host": "ksc-lnx-01", "status": "failed", "plan": held}]})
-    assert capsys.readouterr().out.splitlines()[1] == f"  ksc-lnx-01  HELD {HELD_SERVER}"
