@@ -295,16 +295,15 @@ MINIMAL_VENDORS = """\
           active_services: [WinDefend]
           %s
 """ % (UNVERIFIED % "[WinDefend]")
+# The smallest catalogue the loader takes, for the tests to add a vendor to.
+MINIMAL_CATALOGUE = "schema: 1\n" + REFERENCES + "vendors:\n" + MINIMAL_VENDORS
 
 
 def test_linux_kernel_module_matches_with_or_without_ko(tmp_path):
     """The shipped catalogue names no Linux module yet; the rule holds for any vendor."""
     path = _write_catalogue(
         tmp_path,
-        "schema: 1\n"
-        + REFERENCES
-        + "vendors:\n"
-        + MINIMAL_VENDORS
+        MINIMAL_CATALOGUE
         + "  kaspersky:\n    name: Kaspersky\n    products:\n      kesl:\n"
         + "        linux: {drivers: [kav4fs_module], %s}\n" % (UNVERIFIED % "[kav4fs_module]"),
     )
@@ -411,14 +410,7 @@ SOURCED = UNVERIFIED % "[kesl]"
     ],
 )
 def test_malformed_catalogue_is_refused_naming_the_bad_entry(tmp_path, fragment, bad):
-    text = (
-        "schema: 1\n"
-        + REFERENCES
-        + "vendors:\n"
-        + MINIMAL_VENDORS
-        + "  kaspersky:\n    products:\n"
-        + fragment
-    )
+    text = MINIMAL_CATALOGUE + "  kaspersky:\n    products:\n" + fragment
     with pytest.raises(CatalogueError) as caught:
         load_catalogue(_write_catalogue(tmp_path, text))
     assert bad in str(caught.value)
@@ -453,13 +445,7 @@ def test_a_catalogue_of_another_schema_is_refused(tmp_path, schema):
 
 
 def test_a_vendor_publisher_without_a_source_is_refused(tmp_path):
-    text = (
-        "schema: 1\n"
-        + REFERENCES
-        + "vendors:\n"
-        + MINIMAL_VENDORS
-        + "  kaspersky:\n    publishers: [Kaspersky Lab]\n    products: {}\n"
-    )
+    text = MINIMAL_CATALOGUE + "  kaspersky:\n    publishers: [Kaspersky Lab]\n    products: {}\n"
     with pytest.raises(CatalogueError) as caught:
         load_catalogue(_write_catalogue(tmp_path, text))
     assert caught.value.field == "vendors.kaspersky.sources"
@@ -520,10 +506,7 @@ def test_evidence_grade_is_the_best_grade_of_the_names_it_matches(
 
 
 BY_PUBLISHER = (
-    "schema: 1\n"
-    + REFERENCES
-    + "vendors:\n"
-    + MINIMAL_VENDORS
+    MINIMAL_CATALOGUE
     + """\
   kaspersky:
     name: Kaspersky
@@ -626,14 +609,7 @@ def _floating_catalogue(tmp_path: Path, pattern: str) -> Path:
         f"      agent:\n        windows: {{display_names: {names}, sources: [{{ref: vendor-docs, "
         f"excerpt: x, covers: {names}}}]}}\n"
     )
-    text = (
-        "schema: 1\n"
-        + REFERENCES
-        + "vendors:\n"
-        + MINIMAL_VENDORS
-        + "  kaspersky:\n    products:\n"
-        + fragment
-    )
+    text = MINIMAL_CATALOGUE + "  kaspersky:\n    products:\n" + fragment
     return _write_catalogue(tmp_path, text)
 
 
@@ -724,10 +700,7 @@ def test_a_catalogue_that_cannot_be_read_or_parsed_is_a_short_error(tmp_path):
 
 def test_two_names_without_a_source_are_counted(tmp_path):
     text = (
-        "schema: 1\n"
-        + REFERENCES
-        + "vendors:\n"
-        + MINIMAL_VENDORS
+        MINIMAL_CATALOGUE
         + "  kaspersky:\n    products:\n      bad:\n        linux: {packages: [kesl, kesl-x]}\n"
     )
     with pytest.raises(CatalogueError, match=r"no source for 'kesl' \(and 1 more\): cite"):
@@ -737,10 +710,7 @@ def test_two_names_without_a_source_are_counted(tmp_path):
 def test_a_floating_pattern_grades_only_its_own_product(tmp_path):
     names = "['*kaspersky other thing*']"
     text = (
-        "schema: 1\n"
-        + REFERENCES
-        + "vendors:\n"
-        + MINIMAL_VENDORS
+        MINIMAL_CATALOGUE
         + "  kaspersky:\n    products:\n"
         + "      agent:\n        windows: {display_names: ['*kaspersky ab thing*'], "
         "sources: [{unverified: x, covers: ['*kaspersky ab thing*']}]}\n"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
+
+import pytest
 
 from ansible_collections.avshift.remediation.plugins.module_utils import linux_inventory as li
 
@@ -108,9 +111,16 @@ def test_ended_processes_are_left_out_whatever_their_namespace(tmp_path):
     assert in_containers == 0
 
 
-def test_a_process_whose_namespace_cannot_be_read_for_want_of_rights_counts(tmp_path, monkeypatch):
-    """A scan without root cannot read other users' namespace links (EACCES): their
-    processes may be the host's own, and must not be dropped."""
+@pytest.mark.parametrize(
+    ("error", "text"),
+    [(errno.EACCES, "Permission denied"), (errno.EPERM, "Operation not permitted")],
+)
+def test_a_process_whose_namespace_cannot_be_read_for_want_of_rights_counts(
+    tmp_path, monkeypatch, error, text
+):
+    """A scan without root cannot read other users' namespace links (EACCES), nor any
+    under a ptrace policy such as Yama's (EPERM): their processes may be the host's own,
+    and must not be dropped. Only a link that is gone (ENOENT) means the process ends."""
     proc = tmp_path / "proc"
     _fake_process(proc, "self", "", "R", "4026531836")
     _fake_process(proc, "20", "kesl", "S", "4026531836")
@@ -118,7 +128,7 @@ def test_a_process_whose_namespace_cannot_be_read_for_want_of_rights_counts(tmp_
 
     def readlink(path, *args, **kwargs):
         if str(path).endswith("20/ns/pid"):
-            raise PermissionError(13, "Permission denied")
+            raise PermissionError(error, text)
         return real_readlink(path, *args, **kwargs)
 
     monkeypatch.setattr(li.os, "readlink", readlink)
@@ -440,23 +450,6 @@ def test_processes_in_containers_and_unreadable_executables_are_warned_about(tmp
         run, which, [], proc=str(proc), systemd_dir=_systemd(tmp_path / "b")
     )
     assert not any("unreadable without root" in w or "namespaces" in w for w in warnings)
-
-
-def test_a_namespace_link_refused_for_want_of_privilege_counts_as_the_hosts(tmp_path, monkeypatch):
-    """EPERM (a ptrace policy such as Yama's) like EACCES: only a link that is gone
-    (ENOENT) means the process is ending."""
-    proc = tmp_path / "proc"
-    _fake_process(proc, "self", "", "R", "4026531836")
-    _fake_process(proc, "21", "kesl", "S", "4026531836")
-    real_readlink = os.readlink
-
-    def readlink(path, *args, **kwargs):
-        if str(path).endswith("21/ns/pid"):
-            raise PermissionError(1, "Operation not permitted")
-        return real_readlink(path, *args, **kwargs)
-
-    monkeypatch.setattr(li.os, "readlink", readlink)
-    assert [p["name"] for p in li.processes(str(proc))[0]] == ["kesl"]
 
 
 def test_any_other_pid_namespace_is_a_containers_whatever_its_number(tmp_path):
