@@ -41,6 +41,7 @@ _SLOWEST_FIRST = (
     "molecule av_scan",
     "molecule uninstall",
     "integration",
+    "matrix",
     "history",
     "windows",
     "cli",

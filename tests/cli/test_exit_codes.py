@@ -105,7 +105,7 @@ def test_venv_script_uses_the_contracts_tool_failure_code():
     (value,) = re.findall(r"^AVSHIFT_EXIT_TOOL_FAILURE=(\d+)$", text, re.MULTILINE)
     assert int(value) == Exit.TOOL_FAILURE
     # Every exit of the script that is a failure uses it.
-    assert re.findall(r"^\s*exit (\S+)", text, re.MULTILINE) == ['"$AVSHIFT_EXIT_TOOL_FAILURE"'] * 2
+    assert re.findall(r"^\s*exit (\S+)", text, re.MULTILINE) == ['"$AVSHIFT_EXIT_TOOL_FAILURE"'] * 3
 
 
 # --- avshift's own failures: exit 4, one line, no report that looks valid -------------

@@ -24,6 +24,7 @@ LEFT_OUT = (
     "bin",
     "src",
     ".venv",
+    ".venv-ansible-2.16",
     ".ci",
     "examples",
     "requirements",
