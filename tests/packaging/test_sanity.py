@@ -2,8 +2,9 @@
 
 What is checked: the git-tracked files less what galaxy.yml's build_ignore keeps out
 of the tarball (development scripts, test doubles, the CLI package), plus
-tests/sanity/ for the ignore files. That is the content Galaxy and Automation Hub
-check. ansible-test takes every file under bin/ for Python, so the bash scripts there
+tests/sanity/ for the ignore files and tests/config.yml for the modules' host Python
+floor. That is the content Galaxy and Automation Hub check. ansible-test takes every
+file under bin/ for Python, so the bash scripts there
 cannot pass its compile, pep8 and pylint tests; they never ship.
 
 Two adjustments make it run here (docs: /work/shared/notes/windows-testing.md, 4):
@@ -26,14 +27,17 @@ from types import SimpleNamespace
 
 import ansible_test
 from ansible.release import __version__ as ansible_core_version
+from ansible_cores import supported_floor
 from packaging_support import BIN, GALAXY, ROOT, copy_tracked, quiet_env, tracked_files
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 SANITY_DIR = "tests/sanity"
+# ansible-test's collection configuration: the modules' host Python floor.
+CONFIG = "tests/config.yml"
 STANDIN = Path(__file__).with_name("get_pip_standin.py")
 STANDIN_MARKER = "Offline stand-in for the get-pip.py that ansible-test downloads"
-# requires_ansible is ">=2.20.0": one ignore file per supported ansible-core release.
-IGNORE_FILES = ("ignore-2.20.txt", "ignore-2.21.txt")
+# One ignore file per supported ansible-core release, from requires_ansible's up.
+IGNORE_FILES = sorted(path.name for path in (ROOT / SANITY_DIR).glob("ignore-*.txt"))
 IGNORE_LINE = re.compile(r"^(?P<path>\S+) (?P<check>\S+) # (?P<reason>\S.*)$")
 
 
@@ -75,7 +79,9 @@ def _checked_files() -> list[str]:
     return [
         path
         for path in tracked_files()
-        if _ships(path) or PurePosixPath(path).parts[:2] == tuple(SANITY_DIR.split("/"))
+        if _ships(path)
+        or PurePosixPath(path).parts[:2] == tuple(SANITY_DIR.split("/"))
+        or path == CONFIG
     ]
 
 
@@ -105,6 +111,16 @@ def test_get_pip_standin_bootstraps_the_pip_ansible_test_pins(tmp_path):
     assert version.startswith(f"pip {pip_version} "), version
 
 
+def test_there_is_an_ignore_file_for_every_supported_release_and_no_other():
+    major, floor = supported_floor()
+    running = tuple(int(part) for part in ansible_core_version.split(".")[:2])
+    newest = max(int(name.split(".")[1]) for name in IGNORE_FILES)
+    assert (
+        sorted(f"ignore-{major}.{minor}.txt" for minor in range(floor, newest + 1)) == IGNORE_FILES
+    )
+    assert f"ignore-{running[0]}.{running[1]}.txt" in IGNORE_FILES
+
+
 def test_sanity_ignore_files_give_a_reason_for_every_line():
     tracked = set(tracked_files())
     entries = {}
@@ -124,6 +140,7 @@ def test_checked_files_are_the_shipped_collection_and_its_ignore_files():
     assert "plugins/modules/av_scan.py" in checked
     assert "galaxy.yml" in checked
     assert f"{SANITY_DIR}/ignore-2.21.txt" in checked
+    assert CONFIG in checked
     assert not [path for path in checked if path.startswith(("bin/", "src/", "tests/unit/"))]
 
 
