@@ -3,8 +3,9 @@ stand in for managed hosts, reached with connection local.
 
 A Python older than the collector supports, or none at all, must fail the scan with one
 line that names the interpreter and what to do (never a traceback), and the fleet report
-must call that host failed. The oldest Python the collector supports under ansible-core
-2.16 is run for real by tests/matrix.
+must call that host failed. The oldest and the newest host Python each tested
+ansible-core supports (the oldest: 2.16, tests/ansible_cores.py; the newest) run the
+collector for real.
 """
 
 from __future__ import annotations
@@ -12,20 +13,21 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+import pytest
 from ansible.module_utils.ansible_release import __version__ as ansible_core
+from ansible_cores import NEWEST_BIN, oldest_bin
 from host_pythons import host_python
 
 from ansible_collections.avshift.remediation.plugins.action.av_scan import host_python_floor
+from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import AUDITED_STATUSES
 
-BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _audit(
-    tmp_path: Path, interpreters: dict[str, str]
+    tmp_path: Path, interpreters: dict[str, str], bin_dir: Path = NEWEST_BIN
 ) -> tuple[subprocess.CompletedProcess, dict]:
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(
@@ -36,7 +38,12 @@ def _audit(
         )
     )
     done = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks/audit.yml")],
+        [
+            str(bin_dir / "ansible-playbook"),
+            "-i",
+            str(inventory),
+            str(ROOT / "playbooks/audit.yml"),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -76,3 +83,49 @@ def test_a_host_python_too_old_or_missing_fails_the_host_with_one_line_saying_wh
         f"Python {'.'.join(map(str, host_python_floor()))} or newer (ansible-core {ansible_core})"
     )
     assert all(needed in host["message"] for host in hosts.values()), hosts
+
+
+def _floor(bin_dir: Path) -> tuple[int, ...]:
+    """host_python_floor() under the ansible-core of a venv."""
+    done = subprocess.run(
+        [
+            str(bin_dir / "python"),
+            "-c",
+            "from ansible_collections.avshift.remediation.plugins.action.av_scan import "
+            "host_python_floor; print('.'.join(map(str, host_python_floor())))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return tuple(int(part) for part in done.stdout.split("."))
+
+
+# (ansible-core, the oldest host Python it runs the collector on, the newest this machine
+# has that it supports: 3.12 for 2.16, per its support matrix on docs.ansible.com).
+@pytest.mark.parametrize(
+    ("core", "oldest", "newest"), [("oldest", (3, 6), "3.12"), ("newest", (3, 9), "3.13")]
+)
+def test_the_collector_scans_on_the_oldest_and_newest_host_python_of_each_ansible_core(
+    tmp_path, core, oldest, newest, local_machine_state
+):
+    bin_dir = oldest_bin() if core == "oldest" else NEWEST_BIN
+    assert _floor(bin_dir) == oldest
+    floor = ".".join(map(str, oldest))
+    done, report = _audit(
+        tmp_path, {"floor": host_python(floor), "newest": host_python(newest)}, bin_dir
+    )
+    hosts = {host["host"]: host for host in report["hosts"]}
+    assert set(hosts) == {"floor", "newest"}, done.stdout[-3000:]
+    for name, host in hosts.items():
+        # A scan ran and was judged: a verdict, never failed or unreachable.
+        assert host["status"] in AUDITED_STATUSES, (name, host, done.stdout[-3000:])
+    # The same machine, read by either Python: the same verdict and findings.
+    verdicts = [
+        {
+            key: host[key]
+            for key in ("status", "message", "disallowed", "approved", "other", "residue")
+        }
+        for host in hosts.values()
+    ]
+    assert verdicts[0] == verdicts[1], verdicts

@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_cores import NEWEST_BIN, oldest_bin
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS_DIR = ROOT / "molecule"
@@ -44,11 +44,25 @@ def _platform_names(scenario: str) -> list[str]:
     return [platform["name"] for platform in config.get("platforms", [])]
 
 
-def _environment() -> dict[str, str]:
-    """What tests/testbed/env.sh sets, plus the venv's tools first on PATH."""
+# Run under the oldest supported ansible-core (tests/ansible_cores.py): the audit, which
+# every use of the collection starts with. The others run under the newest, which also
+# runs the audit's collector (av_scan) and its scan before every change (remediate).
+OLDEST_CORE_SCENARIO = "audit"
+
+
+def _runs() -> list:
+    """(scenario, the ansible-core it runs under) for each scenario."""
+    return [
+        pytest.param(
+            (scenario, "oldest" if scenario == OLDEST_CORE_SCENARIO else "newest"), id=scenario
+        )
+        for scenario in _scenarios()
+    ]
+
+
+def _environment(venv_bin: Path) -> dict[str, str]:
+    """What tests/testbed/env.sh sets, plus a venv's tools first on PATH."""
     env = dict(os.environ)
-    # Not resolved: the venv's python is a symlink, and its directory is the venv's bin.
-    venv_bin = Path(sys.executable).parent
     env["PATH"] = f"{venv_bin}{os.pathsep}{env.get('PATH', '')}"
     env["AVSHIFT_ROOT"] = str(ROOT)
     env["CONTAINERS_CONF"] = str(TESTBED_DIR / "containers.conf")
@@ -106,8 +120,8 @@ def _lock_path(scenario: str) -> Path:
 @pytest.fixture
 def scenario_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     """The environment for one scenario, with its containers removed before and after."""
-    scenario: str = request.param
-    env = _environment()
+    scenario, core = request.param
+    env = _environment(oldest_bin() if core == "oldest" else NEWEST_BIN)
     problem = _missing_testbed(env)
     if problem:
         pytest.fail(problem, pytrace=False)
@@ -123,18 +137,19 @@ def scenario_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
         assert not left, f"containers left after the scenario: {left}"
 
 
-@pytest.mark.parametrize("scenario_env", _scenarios(), indirect=True)
+@pytest.mark.parametrize("scenario_env", _runs(), indirect=True)
 def test_molecule_scenario(
     scenario_env: dict[str, str], request: pytest.FixtureRequest, capsys: pytest.CaptureFixture
 ) -> None:
-    scenario = request.node.callspec.params["scenario_env"]
-    molecule = shutil.which("molecule", path=scenario_env["PATH"])
-    assert molecule, "molecule is not installed in the venv (requirements/dev.txt)"
+    scenario, core = request.node.callspec.params["scenario_env"]
+    venv_bin = Path(scenario_env["PATH"].split(os.pathsep, 1)[0])
+    molecule = venv_bin / "molecule"
+    assert molecule.exists(), f"molecule is not installed in {venv_bin.parent} (requirements/)"
     started = time.monotonic()
     # Its output goes to pytest's captured output, shown when the test fails. Its own
     # process group, so that a timeout stops ansible-playbook and podman children too.
     process = subprocess.Popen(
-        [molecule, "test", "--scenario-name", scenario],
+        [str(molecule), "test", "--scenario-name", scenario],
         cwd=ROOT,
         env=scenario_env,
         start_new_session=True,
@@ -147,5 +162,8 @@ def test_molecule_scenario(
         pytest.fail(f"molecule test -s {scenario} took over {SCENARIO_TIMEOUT_S} s")
     elapsed = time.monotonic() - started
     with capsys.disabled():
-        print(f"\nmolecule test -s {scenario}: exit {returncode} in {elapsed:.1f} s")
+        print(
+            f"\nmolecule test -s {scenario} ({core} ansible-core): "
+            f"exit {returncode} in {elapsed:.1f} s"
+        )
     assert returncode == 0, f"molecule test -s {scenario} failed (exit {returncode}), log above"
