@@ -21,7 +21,9 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import functools
 import http.server
+import importlib.util
 import json
 import re
 import ssl
@@ -51,6 +53,10 @@ _STATE_RUNNING = _SHELL + "CommandState/Running"
 
 # Ansible's bootstrap input: JSON for exec_wrapper, this separator, the exec manifest.
 _PAYLOAD_SEPARATOR = b"\n\0\0\0\0\n"
+# Before the PowerShell execution rewrite (ansible-core 2.16, the oldest supported):
+# the exec_wrapper script, this separator, and a JSON manifest carrying the module.
+_LEGACY_SEPARATOR = b"\0\0\0\0"
+_LEGACY_MODULE_WRAPPERS = ("module_powershell_wrapper", "module_csharp_wrapper")
 _ENCRYPTED_BOUNDARY = b"--Encrypted Boundary"
 _SPNEGO_ENCRYPTED = b"application/HTTP-SPNEGO-session-encrypted"
 
@@ -75,21 +81,33 @@ def module_reply(result: Mapping[str, Any]) -> Reply:
 
 @dataclass(frozen=True)
 class ExecPayload:
-    """Ansible's exec wrapper input, decoded: what a Windows host would run."""
+    """Ansible's exec wrapper input, decoded: what a Windows host would run. Read the
+    same way whichever ansible-core sent it: ``legacy`` for the manifest before the
+    PowerShell execution rewrite (2.16's), which carries the module's source but not
+    its name, nor the utils' file names."""
 
     bootstrap: dict[str, Any]
     manifest: dict[str, Any]
+    legacy: bool = False
 
     @property
     def action_names(self) -> list[str]:
+        if self.legacy:
+            return list(self.manifest["actions"])
         return [action["name"] for action in self.manifest["actions"]]
 
     @property
     def script_names(self) -> list[str]:
+        if self.legacy:
+            return self.csharp_utils + self.powershell_utils
         return list(self.manifest["scripts"])
 
     def script(self, name: str) -> bytes:
         """The content of a bundled script or module_util, as bytes."""
+        if self.legacy:
+            stem, _, extension = name.rpartition(".")
+            table = "csharp_utils" if extension == "cs" else "powershell_modules"
+            return base64.b64decode(self.manifest[table][stem])
         return base64.b64decode(self.manifest["scripts"][name]["script"])
 
     def action(self, name: str) -> dict[str, Any]:
@@ -100,21 +118,30 @@ class ExecPayload:
 
     @property
     def runs_module(self) -> bool:
+        if self.legacy:
+            return any(name in _LEGACY_MODULE_WRAPPERS for name in self.manifest["actions"])
         return "module_wrapper.ps1" in self.action_names and bool(
             self.action("module_wrapper.ps1")["params"].get("ForModule")
         )
 
     @property
     def module_script_name(self) -> str:
-        """The name the module travels under, e.g. ``ansible_collections.ns.coll...ps1``."""
+        """The name the module travels under, e.g. ``ansible_collections.ns.coll...ps1``;
+        for a legacy payload, the installed module whose source it carries."""
+        if self.legacy:
+            return _installed_module_names().get(self.module_source, "<unknown module>")
         return self.action("module_wrapper.ps1")["params"]["Script"]
 
     @property
     def module_source(self) -> bytes:
+        if self.legacy:
+            return base64.b64decode(self.manifest["module_entry"])
         return self.script(self.module_script_name)
 
     @property
     def module_args(self) -> dict[str, Any]:
+        if self.legacy:
+            return self.manifest["module_args"]
         for variable in self.action("module_wrapper.ps1")["params"]["Variables"]:
             if variable["Name"] == "complex_args":
                 return variable["Value"]
@@ -122,18 +149,36 @@ class ExecPayload:
 
     @property
     def csharp_utils(self) -> list[str]:
+        if self.legacy:
+            return [f"{name}.cs" for name in self.manifest["csharp_utils_module"]]
         return list(self.action("module_wrapper.ps1")["params"]["CSharpModules"])
 
     @property
     def powershell_utils(self) -> list[str]:
+        if self.legacy:
+            return [f"{name}.psm1" for name in self.manifest["powershell_modules"]]
         return list(self.action("module_wrapper.ps1")["params"]["PowerShellModules"])
+
+
+@functools.cache
+def _installed_module_names() -> dict[bytes, str]:
+    """Every PowerShell module of the installed collections, by its source: the name the
+    rewritten payload gives it (``ansible_collections.<ns>.<coll>.plugins.modules.<m>.ps1``)."""
+    names = {}
+    for root in importlib.util.find_spec("ansible_collections").submodule_search_locations:
+        for module in Path(root).glob("*/*/plugins/modules/*.ps1"):
+            namespace, collection = module.parts[-5:-3]
+            names[module.read_bytes()] = (
+                f"ansible_collections.{namespace}.{collection}.plugins.modules.{module.name}"
+            )
+    return names
 
 
 def decode_exec_payload(stdin: bytes) -> ExecPayload | None:
     """Decode the bootstrap input Ansible streams over stdin; None if it is not one."""
     head, separator, rest = stdin.partition(_PAYLOAD_SEPARATOR)
     if not separator:
-        return None
+        return _decode_legacy_payload(stdin)
     try:
         bootstrap = json.loads(head)
         # Scripts that take input (put_file) append another separator and raw data.
@@ -143,6 +188,23 @@ def decode_exec_payload(stdin: bytes) -> ExecPayload | None:
     if not isinstance(manifest, dict) or "scripts" not in manifest:
         return None
     return ExecPayload(bootstrap=bootstrap, manifest=manifest)
+
+
+def _decode_legacy_payload(stdin: bytes) -> ExecPayload | None:
+    wrapper, separator, rest = stdin.partition(_LEGACY_SEPARATOR)
+    if not separator:
+        return None
+    try:
+        manifest = json.loads(rest)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or "module_entry" not in manifest:
+        return None
+    return ExecPayload(
+        bootstrap={"exec_wrapper": wrapper.decode("utf-8", "replace")},
+        manifest=manifest,
+        legacy=True,
+    )
 
 
 @dataclass
