@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 
+from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 EVENTS = ("plan", "installed", "removed", "reboot", "verified")
@@ -17,6 +18,57 @@ ARGUMENT_SPEC = {
     "event": {"type": "str", "required": True, "choices": list(EVENTS)},
     "data": {"type": "dict", "default": {}},
 }
+
+
+def _flag(value):
+    """True or False, or None where it is not known."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("", "none", "true", "false"):
+        return {"true": True, "false": False}.get(value.strip().lower())
+    raise ValueError("expected true or false")
+
+
+def _seconds(value):
+    """A duration in seconds, or None where there is none."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+        return None
+    if isinstance(value, bool):
+        raise ValueError("expected a number of seconds")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError("expected a number of seconds") from None
+
+
+def _active(value):
+    """The active replacement: a flag, or the names of the active products."""
+    return value if isinstance(value, list) else _flag(value)
+
+
+# The fields that hold one type in every event. Before ansible-core 2.19 a template
+# renders as text unless it makes a list, a dict or a boolean: "{{ 7.3 }}" arrives as
+# "7.3" and "{{ none }}" as "". The record keeps each field's type whatever ansible-core
+# ran the play, so that reports and the history read the same evidence.
+FIELD_TYPES = {
+    "active": _active,
+    "compliant": _flag,
+    "deferred": _flag,
+    "reboot_required": _flag,
+    "unprotected_seconds": _seconds,
+}
+
+
+def typed_data(data: dict) -> dict:
+    """An event's data with each field of FIELD_TYPES in its type."""
+    typed = dict(data)
+    for field, kind in FIELD_TYPES.items():
+        if field in typed:
+            try:
+                typed[field] = kind(typed[field])
+            except ValueError as error:
+                raise AnsibleActionFail(f"data.{field}: {error}, got {typed[field]!r}") from None
+    return typed
 
 
 class ActionModule(ActionBase):
@@ -32,6 +84,6 @@ class ActionModule(ActionBase):
             changed=False,
             event=args["event"],
             at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            data=args["data"],
+            data=typed_data(args["data"]),
         )
         return result
