@@ -24,6 +24,7 @@ import ansible_collections.ansible.windows as ansible_windows
 import pytest
 import yaml
 from ansible.release import __version__ as ansible_core_version
+from ansible_cores import supported_floor
 from packaging_support import BIN, GALAXY, ROOT, TARBALL_NAME, isolated_env, quiet_env
 
 DEFINITION = ROOT / "execution-environment.yml"
@@ -202,3 +203,16 @@ def test_builder_introspection_yields_winrm_with_kerberos_and_its_system_package
         "openssh-clients [platform:rpm]",
     ):
         assert package in system
+
+
+def test_every_build_argument_docs_awx_gives_is_one_the_containerfile_takes(context):
+    documented = dict(
+        re.findall(r'--build-arg ([A-Z_]+)=("[^"]*"|\S+)', (ROOT / "docs" / "awx.md").read_text())
+    )
+    taken = set(re.findall(r"^ARG ([A-Z_]+)", _containerfile(context), re.M))
+    assert {"EE_BASE_IMAGE", "PKGMGR", "PYCMD", "ANSIBLE_INSTALL_REFS"} <= set(documented)
+    assert set(documented) <= taken, set(documented) - taken
+    # On AAP 2.5's ee-minimal, pip is asked for what the image holds: the collection's
+    # oldest supported ansible-core or newer, and any runner, so nothing is replaced.
+    refs = documented["ANSIBLE_INSTALL_REFS"].strip('"').split()
+    assert refs == [f"ansible-core>={'.'.join(map(str, supported_floor()))}", "ansible-runner"]
