@@ -480,6 +480,9 @@ def _shipped(vendor: str, product_id: str, os_family: str):
         ("windows", None, "publisher", "Doctor Web", "unverified"),
         ("windows", None, "publisher", "Symantec Corporation", "unverified"),
         ("windows", "kes_windows", "registry", "HKLM\\SOFTWARE\\KasperskyLab", "unverified"),
+        # A service: graded by the product's names, never read as a publisher.
+        ("linux", "kesl", "service", "kesl", "primary"),
+        ("linux", "kesl", "service", "kesl-supervisor", "secondary"),
         ("windows", None, "package", "Kaspersky Endpoint Security for Windows", "unverified"),
         # A name pattern, and a pattern that may match anywhere in a localised name.
         (
@@ -569,14 +572,60 @@ def test_a_vendor_package_pattern_counts_only_with_the_vendors_publisher(
     assert verdict["other"] == []
 
 
-def test_by_publisher_is_refused_on_a_key_that_is_not_packages(tmp_path):
+@pytest.mark.parametrize(
+    ("family", "key", "value"),
+    [
+        ("windows", "services", True),
+        ("linux", "drivers", True),  # a key whose kinds sort before packages
+        ("linux", "packages", "yes"),  # only true itself
+    ],
+)
+def test_by_publisher_is_refused_unless_true_on_a_packages_key(tmp_path, family, key, value):
     data = yaml.safe_load(FAMILIES)
-    data["os_families"]["windows"]["signature_keys"]["services"]["by_publisher"] = True
+    data["os_families"][family]["signature_keys"][key]["by_publisher"] = value
     path = tmp_path / "catalogue.yml"
     path.write_text(yaml.safe_dump(data) + "schema: 1\nvendors:\n" + MINIMAL_VENDORS)
     with pytest.raises(CatalogueError) as caught:
         load_catalogue(path)
-    assert caught.value.field == "os_families.windows.signature_keys.services.by_publisher"
+    assert caught.value.field == f"os_families.{family}.signature_keys.{key}.by_publisher"
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "message"),
+    [
+        (
+            MINIMAL_CATALOGUE
+            + "  kaspersky:\n    publishers: [Kaspersky Lab, 7]\n    products: {}\n",
+            "vendors.kaspersky.publishers[1]",
+            "expected a string",
+        ),
+        (
+            MINIMAL_CATALOGUE
+            + "  kaspersky:\n    paths: {solaris: [/opt/kaspersky]}\n    products: {}\n",
+            "vendors.kaspersky.paths",
+            "unknown OS family 'solaris'",
+        ),
+        (
+            MINIMAL_CATALOGUE
+            + "removal_order: [antivirus]\nremoval_refused: {server: it manages hosts}\n",
+            "removal_refused.server",
+            "not a role of removal_order",
+        ),
+    ],
+)
+def test_a_wrong_vendor_list_path_family_or_refused_role_is_refused_naming_it(
+    tmp_path, text, field, message
+):
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(_write_catalogue(tmp_path, text))
+    assert caught.value.field == field
+    assert message in str(caught.value)
+
+
+def test_a_product_is_looked_up_in_its_own_os_family_only():
+    defender = CATALOGUE.product("microsoft", "defender_antivirus", "windows")
+    assert defender is not None and defender.os_family == "windows"
+    assert CATALOGUE.product("microsoft", "defender_antivirus", "linux") is None
 
 
 def test_windows_folders_are_written_by_their_environment_variables():

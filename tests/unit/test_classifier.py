@@ -1206,3 +1206,22 @@ def test_an_inventory_read_from_json_is_classified_as_the_same_inventory():
     )
     assert classify(json.loads(json.dumps(host))) == classify(host)
     assert classify(json.loads(json.dumps(host)))["approved"][0]["active"] is True
+
+
+def test_a_loaded_driver_or_a_security_center_entry_without_its_state_is_not_an_active_product():
+    # Drivers and a Security Center entry name a product; only its services, processes
+    # and a Security Center state that says on make it active (KES, approved here).
+    approving = policy([], windows_approved=("kaspersky",))
+    running = {"services": [{"name": "AVP", "state": "running"}]}
+    for parts in (
+        {"drivers": [{"name": "klfle", "state": "running"}]},
+        {"security_center": [{"display_name": "Kaspersky Endpoint Security for Windows"}]},
+    ):
+        verdict = classify(windows(**parts), approving)
+        assert [(f["product"], f["active"]) for f in verdict["approved"]] == [
+            ("kes_windows", False)
+        ], parts
+        verdict = classify(windows(**parts, **running), approving)
+        assert [(f["product"], f["active"]) for f in verdict["approved"]] == [
+            ("kes_windows", True)
+        ], parts

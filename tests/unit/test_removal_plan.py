@@ -19,7 +19,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.avshift.remediation.plugins.filter.removal_plan import (
     FilterModule,
 )
-from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import load_catalogue
+from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
+    load_catalogue,
+    normalize,
+)
 from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import classify
 from ansible_collections.avshift.remediation.plugins.plugin_utils.policy import load_policy
 from ansible_collections.avshift.remediation.plugins.plugin_utils.removal import (
@@ -451,6 +454,7 @@ def test_protected_product_without_msi_code_is_manual():
         ('"C:\\X\\un.exe"/S', None),
         ('"', None),
         ('"" /S', None),
+        ('"a" /S', ["a", "/S"]),  # a one-letter program is still a program
         ('un.exe a""b', ["un.exe", "ab"]),
         ('un.exe "a b', None),
         ("C:\\Program Files\\X\\un.exe /S", None),
@@ -572,6 +576,21 @@ def test_package_evidence_missing_from_the_inventory_fails():
     scan = linux_scan([("kesl", "dpkg", KASPERSKY)])
     scan["inventory"]["packages"] = []
     assert "'kesl' is not a dpkg or rpm package" in filter_error(scan)
+
+
+def test_windows_package_evidence_missing_from_the_inventory_fails_naming_the_first():
+    names = ["Kaspersky Endpoint Security 12 for Windows", KES]
+    scan = windows_scan([windows_package(name, None) for name in names])
+    assert [len(f["evidence"]) for f in scan["disallowed"]] == [2]
+    scan["inventory"]["packages"] = []
+    first = sorted(normalize("packages", name) for name in names)[0]
+    assert f"no uninstall entry of the inventory is named {first!r}" in filter_error(scan)
+
+
+def test_an_inventory_entry_that_is_not_a_package_is_passed_over():
+    scan = linux_scan([("kesl", "dpkg", KASPERSKY)])
+    scan["inventory"]["packages"].insert(0, "kesl")  # a malformed entry, not a mapping
+    assert step_of(removal_plan(scan), "kesl")["packages"] == ["kesl"]
 
 
 @pytest.mark.parametrize(
@@ -992,6 +1011,34 @@ def _disagreeing(*packages, services=("klnagent",), disallowed=("kaspersky",)):
     code = "{3B2F1C9E-8A74-4E1D-B5C6-0D9A2E7F4C18}"
     entries = [*packages, windows_package("Kaspersky Endpoint Security for Windows", code)]
     return windows_scan(entries, services=list(services), disallowed=disallowed)
+
+
+def test_a_disagreement_is_found_behind_a_held_step():
+    # The Administration Server's entry comes first, and is held (refused) itself.
+    plan = removal_plan(_disagreeing(windows_package(SERVER, SERVER_CODE)), confirmed=CONFIRM_ALL)
+    kes = step_of(plan, "kes_windows")
+    assert kes["hold"] == HOLD_REFUSED
+    assert "the catalogue and the host disagree" in kes["hold_reason"]
+
+
+def test_publisher_only_software_on_a_server_host_goes_after_the_server_before_its_agent():
+    scan = security_center_host()
+    scan = scan_of(
+        {
+            **scan["inventory"],
+            "packages": [
+                *scan["inventory"]["packages"],
+                windows_package("KL Update Utility", "{11111111-2222-3333-4444-555555555555}"),
+            ],
+        }
+    )
+    assert [step["product"] for step in removal_plan(scan)] == [
+        "kes_windows",
+        "ksc_console",
+        "ksc_server",
+        "other",
+        "klnagent",
+    ]
 
 
 def test_a_disagreement_is_found_behind_other_steps_and_in_a_scan_read_from_json():
