@@ -390,11 +390,13 @@ def _hold_disagreements(steps: list[dict], catalogue: Catalogue, os_family: str)
                     step["hold_reason"] = f"{step['name']} must be removed by hand: {why}"
 
 
-def _hold_agents_of_refused_servers(steps: list[dict]) -> None:
-    """A management agent on the host of its vendor's refused server is that server's own."""
+def _hold_agents_of_refused_servers(steps: list[dict], catalogue: Catalogue) -> None:
+    """A management agent on the host of its vendor's refused server is that server's own.
+    A server is a step of a role the catalogue never removes: a product held for another
+    reason (removed by hand, a consumer line) leaves the agent to be removed as ever."""
     servers = {}
     for step in steps:
-        if step["hold"] == HOLD_REFUSED and step["role"] != AGENT_ROLE:
+        if step["hold"] == HOLD_REFUSED and step["role"] in catalogue.refused_roles:
             servers.setdefault(step["vendor"], step["name"])
     for step in steps:
         if step["role"] == AGENT_ROLE and step["vendor"] in servers and step["hold"] is None:
@@ -805,7 +807,7 @@ def removal_plan(
         paths = [{"kind": "path", "value": path} for path in step["paths"]]
         _hold(step, paths, None, inventory, catalogue, checked_confirmed)
         steps.append(step)
-    _hold_agents_of_refused_servers(steps)
+    _hold_agents_of_refused_servers(steps, catalogue)
     if os_family == "windows":
         _hold_disagreements(steps, catalogue, os_family)
     for step in steps:

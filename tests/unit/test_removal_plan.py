@@ -695,6 +695,17 @@ def test_the_servers_own_network_agent_is_held_with_it_but_not_kes_or_the_consol
     assert [step["hold"] for step in removal_plan(kes_and_agent())] == [None, None]
 
 
+def test_a_network_agent_beside_a_product_removed_by_hand_is_removed_as_ever():
+    # Kaspersky Anti-Virus (a consumer line) is held to be removed by hand; it manages
+    # no hosts, so the Network Agent is nobody's own agent and goes.
+    scan = windows_scan(
+        [windows_package("Kaspersky Anti-Virus 21.3", None), windows_package(AGENT, AGENT_CODE)],
+        services=["klnagent", "AVP"],
+    )
+    holds = {step["product"]: step["hold"] for step in removal_plan(scan)}
+    assert holds == {"kav": HOLD_REFUSED, "klnagent": None}
+
+
 def test_a_security_center_for_linux_server_is_refused_with_its_own_agent():
     scan = linux_scan(
         [
