@@ -741,6 +741,13 @@ def test_a_removal_on_unverified_names_alone_waits_for_confirmation():
     assert confirmed["summary"].startswith("kav4ws (kaspersky/kav4ws): remove rpm packages kav4ws")
 
 
+def test_a_sourced_publisher_is_enough_to_remove_also_in_a_scan_read_from_json():
+    # kav4ws: its name has no source, the publisher of its package has.
+    scan = linux_scan([("kav4ws", "rpm", KASPERSKY)])
+    for read in (scan, json.loads(json.dumps(scan))):
+        assert [step["hold"] for step in removal_plan(read)] == [None]
+
+
 def test_one_sourced_piece_of_evidence_is_enough_to_remove():
     # kav4fs: its package name has no source, its kav4fs-control path does.
     unsourced = linux_scan([("kav4fs", "rpm", "")])
@@ -1065,6 +1072,12 @@ def test_no_disagreement_with_another_vendors_services_or_an_agent_that_has_its_
         confirmed=CONFIRM_ALL,
     )
     assert {step["product"]: step["hold"] for step in sentinel}["kes_windows"] is None
+    # A vendor named before kaspersky as well as one after it.
+    crowdstrike = removal_plan(
+        _disagreeing(services=("CSFalconService",), disallowed=("kaspersky", "crowdstrike")),
+        confirmed=CONFIRM_ALL,
+    )
+    assert {step["product"]: step["hold"] for step in crowdstrike}["kes_windows"] is None
     agent = windows_package(AGENT, AGENT_CODE)
     listed = removal_plan(_disagreeing(agent), confirmed=CONFIRM_ALL)
     assert [step["hold"] for step in listed] == [None, None]
