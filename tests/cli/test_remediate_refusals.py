@@ -74,8 +74,12 @@ def test_refused_with_exit_2_and_nothing_started(tmp_path, args, message):
     assert not reports.exists()
 
 
-def test_playbook_refuses_a_closed_window_and_reports_every_host_not_started(tmp_path):
-    """Plain ansible-playbook, as AWX runs it: the change_window task refuses the batch."""
+@pytest.mark.parametrize(
+    "batch", [[], ["-e", "avshift_remediate_batch=1,50%"]], ids=["all", "ramp"]
+)
+def test_playbook_refuses_a_closed_window_and_reports_every_host_not_started(tmp_path, batch):
+    """Plain ansible-playbook, as AWX runs it: the change_window task refuses the batch.
+    A ramp given as text (an AWX survey's answer) starts the play as a list does."""
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(
         "all:\n  vars:\n    ansible_connection: local\n"
@@ -93,6 +97,7 @@ def test_playbook_refuses_a_closed_window_and_reports_every_host_not_started(tmp
             "avshift_remediate_change_id=CHG0001",
             "-e",
             f"avshift_remediate_window={_window(-120, -60)}",
+            *batch,
         ],
         capture_output=True,
         text=True,
