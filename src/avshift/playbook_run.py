@@ -181,6 +181,9 @@ def count_hosts(inventory: str, limit: str | None) -> int:
     os.environ.setdefault("ANSIBLE_INVENTORY_UNPARSED_WARNING", "False")
     manager = InventoryManager(loader=DataLoader(), sources=[inventory])
     if limit:
+        # ansible-core's own message names the file as a bytes literal (b'...').
+        if limit.startswith("@") and not Path(limit[1:]).is_file():
+            raise UsageError(f"--limit {limit}: no such file")
         manager.subset(limit)
     hosts = manager.get_hosts("all")
     if not hosts:

@@ -175,15 +175,25 @@ def test_progress_bar_on_a_terminal(tmp_path):
         (["--policy", "{bad_policy}"], "unknown vendor 'kaspersy'"),
         (["-i", "{missing}"], "no such file or directory"),
         (["--limit", "no-such-host"], "no hosts matching --limit"),
+        (["--limit", "@{missing}"], "--limit @{missing}: no such file"),
         (["--forks", "0"], "expected at least 1"),
         (["--bogus"], "unrecognized arguments"),
     ],
-    ids=["policy-missing", "policy-invalid", "inventory-missing", "limit-empty", "forks", "flag"],
+    ids=[
+        "policy-missing",
+        "policy-invalid",
+        "inventory-missing",
+        "limit-empty",
+        "limit-file-missing",
+        "forks",
+        "flag",
+    ],
 )
 def test_invalid_input_is_exit_2_before_any_host_is_touched(tmp_path, args, message):
     bad_policy = tmp_path / "policy.yml"
     bad_policy.write_text("disallowed_vendors: [kaspersy]\napproved: {linux: [clamav]}\n")
     args = [a.format(missing=tmp_path / "nope", bad_policy=bad_policy) for a in args]
+    message = message.format(missing=tmp_path / "nope")
     reports = tmp_path / "reports"
     done = audit(*args, "--report-dir", str(reports))
     assert done.returncode == 2
