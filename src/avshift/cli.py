@@ -226,6 +226,9 @@ def _run_fleet(
             extravars[policy_var] = str(Path(args.policy).resolve())
         inventory = _inventory_source(args.inventory)
         extra_vars, extra_args = _passthrough(args)
+        if args.limit and args.limit.startswith("@"):
+            # ansible-runner starts ansible-playbook in a directory of its own.
+            args.limit = "@" + str(Path(args.limit[1:]).resolve())
         total = count_hosts(inventory, args.limit)
     except errors.InputError as exc:
         _fail(str(exc))

@@ -7,6 +7,7 @@ module only starts them, shows progress and reads the summary back.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import fcntl
 import importlib.util
 import json
@@ -170,6 +171,37 @@ def collection_root() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def _check_limit(manager, limit: str) -> None:
+    """Every entry of a --limit (each line of an @file, as ansible-playbook reads it) must
+    match a host of the inventory: a typo would leave a host out of the change silently."""
+    from ansible.inventory.manager import split_host_pattern
+
+    if limit.startswith("@"):
+        try:
+            text = Path(limit[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            # ansible-core's own message names the file as a bytes literal (b'...').
+            raise UsageError(f"--limit {limit}: {exc.strerror.lower()}") from None
+        entries = [line.strip() for line in text.splitlines() if line.strip()]
+        if not entries:
+            raise UsageError(f"--limit {limit}: the file names no host")
+    else:
+        entries = split_host_pattern(limit)
+    from ansible import constants
+
+    names = sorted({host.name for host in manager.get_hosts("all")} | set(manager.groups))
+    # The error below says it better than ansible-core's "Could not match" warning.
+    warned, constants.HOST_PATTERN_MISMATCH = constants.HOST_PATTERN_MISMATCH, "ignore"
+    try:
+        unmatched = [e for e in entries if e.lstrip("!&") and not manager.get_hosts(e.lstrip("!&"))]
+    finally:
+        constants.HOST_PATTERN_MISMATCH = warned
+    if unmatched:
+        close = difflib.get_close_matches(unmatched[0].lstrip("!&"), names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UsageError(f"--limit: {unmatched[0]!r} matches no host of the inventory{hint}")
+
+
 def count_hosts(inventory: str, limit: str | None) -> int:
     """Parse the inventory the way ansible-playbook will, to validate it and size progress."""
     from ansible.inventory.manager import InventoryManager
@@ -181,9 +213,7 @@ def count_hosts(inventory: str, limit: str | None) -> int:
     os.environ.setdefault("ANSIBLE_INVENTORY_UNPARSED_WARNING", "False")
     manager = InventoryManager(loader=DataLoader(), sources=[inventory])
     if limit:
-        # ansible-core's own message names the file as a bytes literal (b'...').
-        if limit.startswith("@") and not Path(limit[1:]).is_file():
-            raise UsageError(f"--limit {limit}: no such file")
+        _check_limit(manager, limit)
         manager.subset(limit)
     hosts = manager.get_hosts("all")
     if not hosts:

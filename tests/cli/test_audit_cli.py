@@ -174,8 +174,16 @@ def test_progress_bar_on_a_terminal(tmp_path):
         (["--policy", "{missing}"], "cannot read"),
         (["--policy", "{bad_policy}"], "unknown vendor 'kaspersy'"),
         (["-i", "{missing}"], "no such file or directory"),
-        (["--limit", "no-such-host"], "no hosts matching --limit"),
+        (["--limit", "no-such-host"], "'no-such-host' matches no host of the inventory"),
         (["--limit", "@{missing}"], "--limit @{missing}: no such file"),
+        (
+            ["--limit", "localhost,localhots"],
+            "'localhots' matches no host of the inventory (did you mean 'localhost'?)",
+        ),
+        (
+            ["--limit", "@{typo_file}"],
+            "'!localhots' matches no host of the inventory (did you mean 'localhost'?)",
+        ),
         (["--forks", "0"], "expected at least 1"),
         (["--bogus"], "unrecognized arguments"),
     ],
@@ -185,6 +193,8 @@ def test_progress_bar_on_a_terminal(tmp_path):
         "inventory-missing",
         "limit-empty",
         "limit-file-missing",
+        "limit-typo",
+        "limit-file-typo",
         "forks",
         "flag",
     ],
@@ -192,7 +202,12 @@ def test_progress_bar_on_a_terminal(tmp_path):
 def test_invalid_input_is_exit_2_before_any_host_is_touched(tmp_path, args, message):
     bad_policy = tmp_path / "policy.yml"
     bad_policy.write_text("disallowed_vendors: [kaspersy]\napproved: {linux: [clamav]}\n")
-    args = [a.format(missing=tmp_path / "nope", bad_policy=bad_policy) for a in args]
+    typo_file = tmp_path / "retry.txt"
+    typo_file.write_text("localhost\n!localhots\n")  # as a retry file lists hosts, one a line
+    args = [
+        a.format(missing=tmp_path / "nope", bad_policy=bad_policy, typo_file=typo_file)
+        for a in args
+    ]
     message = message.format(missing=tmp_path / "nope")
     reports = tmp_path / "reports"
     done = audit(*args, "--report-dir", str(reports))
