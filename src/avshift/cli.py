@@ -102,9 +102,14 @@ def verdict_status(verdict: dict) -> str:
     return "compliant" if verdict["compliant"] else "non-compliant"
 
 
-def _inventory_source(inventory: str | None) -> str:
-    if inventory is None:
-        return str(collection_root() / "inventories" / "local")
+def _inventory_sources(inventories: list[str] | None) -> list[str]:
+    """Every -i given, as ansible-playbook takes them all; none is this machine."""
+    if not inventories:
+        return [str(collection_root() / "inventories" / "local")]
+    return [_inventory_source(inventory) for inventory in inventories]
+
+
+def _inventory_source(inventory: str) -> str:
     if Path(inventory).exists():
         # ansible-runner runs from a private directory: relative paths would be lost.
         return str(Path(inventory).resolve())
@@ -224,7 +229,7 @@ def _run_fleet(
         if args.policy:
             policy_module.load_policy(args.policy)
             extravars[policy_var] = str(Path(args.policy).resolve())
-        inventory = _inventory_source(args.inventory)
+        inventory = _inventory_sources(args.inventory)
         extra_vars, extra_args = _passthrough(args)
         if args.limit and args.limit.startswith("@"):
             # ansible-runner starts ansible-playbook in a directory of its own.
@@ -235,7 +240,8 @@ def _run_fleet(
     except UsageError:
         raise
     except Exception as exc:  # inventory plugins raise AnsibleError and friends
-        _fail(f"inventory {args.inventory}: {' '.join(str(exc).split())[:300]}")
+        given = ", ".join(args.inventory or ["(this machine)"])
+        _fail(f"inventory {given}: {' '.join(str(exc).split())[:300]}")
     # Relative to the directory the command was started in, as every path a user types.
     report_dir, _held = prepare_report_dir(
         Path(
@@ -438,7 +444,11 @@ def _add_fleet_options(parser: argparse.ArgumentParser, kind: str) -> None:
     """What avshift audit and avshift remediate both take: the hosts, the policy, the
     report directory and how the run is recorded."""
     parser.add_argument(
-        "-i", "--inventory", metavar="INVENTORY", help="default: this machine (connection local)"
+        "-i",
+        "--inventory",
+        action="append",
+        metavar="INVENTORY",
+        help="default: this machine (connection local); several -i are all used",
     )
     parser.add_argument("--limit", metavar="PATTERN", help="only hosts matching PATTERN")
     parser.add_argument("--policy", metavar="FILE", help="default: the shipped policy")

@@ -202,7 +202,7 @@ def _check_limit(manager, limit: str) -> None:
         raise UsageError(f"--limit: {unmatched[0]!r} matches no host of the inventory{hint}")
 
 
-def count_hosts(inventory: str, limit: str | None) -> int:
+def count_hosts(inventory: list[str], limit: str | None) -> int:
     """Parse the inventory the way ansible-playbook will, to validate it and size progress."""
     from ansible.inventory.manager import InventoryManager
     from ansible.parsing.dataloader import DataLoader
@@ -211,14 +211,14 @@ def count_hosts(inventory: str, limit: str | None) -> int:
     Display().verbosity = 0
     # Warnings about an empty or unparsable inventory would only repeat the error below.
     os.environ.setdefault("ANSIBLE_INVENTORY_UNPARSED_WARNING", "False")
-    manager = InventoryManager(loader=DataLoader(), sources=[inventory])
+    manager = InventoryManager(loader=DataLoader(), sources=list(inventory))
     if limit:
         _check_limit(manager, limit)
         manager.subset(limit)
     hosts = manager.get_hosts("all")
     if not hosts:
         where = f" matching --limit {limit!r}" if limit else ""
-        raise UsageError(f"inventory {inventory}: no hosts{where}")
+        raise UsageError(f"inventory {', '.join(inventory)}: no hosts{where}")
     return len(hosts)
 
 
@@ -395,7 +395,7 @@ class RunOutcome:
 
 def run_playbook(
     playbook: str,
-    inventory: str,
+    inventory: list[str],
     report_dir: Path,
     extravars: dict,
     limit: str | None = None,

@@ -345,3 +345,19 @@ def test_syslog_receives_every_journal_event_as_one_line(tmp_path):
         # <priority>tag: the journal's line, as written (facility user, level info: 14).
         assert message.startswith("<14>avshift: ")
         assert message.removeprefix("<14>avshift: ").rstrip("\x00") == line
+
+
+def test_several_inventories_are_all_used_as_ansible_playbook_uses_them(tmp_path):
+    inventories = []
+    for name in ("a", "b"):
+        inventory = tmp_path / f"{name}.yml"
+        inventory.write_text(
+            f"all:\n  hosts:\n    host-{name}:\n      ansible_connection: local\n"
+            '      ansible_python_interpreter: "{{ ansible_playbook_python }}"\n'
+        )
+        inventories += ["-i", str(inventory)]
+    reports = tmp_path / "reports"
+    done = audit(*inventories, "--limit", "host-a,host-b", "--report-dir", str(reports))
+    report = _report(reports)
+    assert sorted(host["host"] for host in report["hosts"]) == ["host-a", "host-b"], done.stderr
+    assert report["run"]["inventory"] == f"{tmp_path / 'a.yml'}, {tmp_path / 'b.yml'}"
