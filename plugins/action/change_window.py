@@ -22,6 +22,7 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.change import 
     now_utc,
     parse_batch,
     parse_window,
+    refuse_closed_for_dry_run,
     refuse_outside,
 )
 
@@ -93,6 +94,12 @@ class ActionModule(ActionBase):
             reboot_policy=reboot,
             mode=args["mode"],
         )
+        if self._task.check_mode and first_batch and args["mode"] != "report":
+            try:
+                refuse_closed_for_dry_run(window, now)
+            except ChangeRefused as exc:
+                result.update(failed=True, msg=f"refused: {exc}; no host was touched")
+                return result
         if state == "open" or self._task.check_mode or args["mode"] == "report":
             # A dry run is how a change is prepared, usually before its window opens.
             return result

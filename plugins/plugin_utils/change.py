@@ -139,6 +139,29 @@ def refuse_outside(window: Window, now: datetime.datetime) -> None:
         raise ChangeRefused("window", None, f"outside the change window: {outside}")
 
 
+def refuse_closed_for_dry_run(window: Window, now: datetime.datetime) -> None:
+    """A dry run prepares a change whose window is open or to come: one that has closed
+    is a mistake (a mistyped year), better found the day before than inside the window."""
+    if window.state(now) == "closed":
+        raise ChangeRefused(
+            "window",
+            None,
+            f"it closed at {window.end.isoformat()}: a dry run is of a change still to come",
+        )
+
+
+# How long a window may be before avshift asks whether its dates are right.
+LONGEST_WINDOW_HOURS = 24
+
+
+def window_warnings(window: Window, longest_hours: float = LONGEST_WINDOW_HOURS) -> list[str]:
+    hours = (window.end - window.start).total_seconds() / 3600
+    if hours > longest_hours:
+        length = f"{hours:.1f}".rstrip("0").rstrip(".")
+        return [f"the window is {length} h long, over {longest_hours:g} h: check its dates"]
+    return []
+
+
 # The one clock the change rules read. Unset, it is the wall clock; set to a file that
 # holds an ISO 8601 time, it is that time, read anew at each call: the window and batch
 # tests drive it instead of waiting for a real window to close.

@@ -376,9 +376,13 @@ def cmd_remediate(args: argparse.Namespace) -> int:
     try:
         change.check_change_id(args.change_id, args.change_id_pattern)
         window = change.parse_window(args.window)
-        if not args.check:
+        if args.check:
             # A dry run prepares a change, usually before its window opens.
+            change.refuse_closed_for_dry_run(window, change.now_utc())
+        else:
             change.refuse_outside(window, change.now_utc())
+        for warning in change.window_warnings(window, args.longest_window):
+            print(f"avshift: warning: {warning}", file=sys.stderr)
         extravars = {
             "avshift_remediate_change_id": args.change_id,
             "avshift_remediate_window": args.window,
@@ -414,6 +418,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def _positive_hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of hours, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected more than 0 hours, got {text}")
     return value
 
 
@@ -594,6 +608,13 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         metavar="START/END",
         help="ISO 8601 with offsets, e.g. 2026-12-01T22:00+01:00/2026-12-02T04:00+01:00",
+    )
+    remediate.add_argument(
+        "--longest-window",
+        type=_positive_hours,
+        default=_change_engine().LONGEST_WINDOW_HOURS,
+        metavar="HOURS",
+        help="warn when the window is longer than HOURS (default: %(default)g)",
     )
     remediate.add_argument("--batch", metavar="SPEC", help="hosts per batch: 5, 10%%, 1,5,25%%")
     remediate.add_argument("--max-fail", metavar="PCT", help="stop when a batch fails above PCT")

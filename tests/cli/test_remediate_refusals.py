@@ -47,6 +47,15 @@ def remediate(*args: str) -> subprocess.CompletedProcess:
         (["--change-id", "not a change", "--window", OPEN], "does not match"),
         (["--change-id", "CHG1", "--window", _window(-120, -60)], "it closed at"),
         (["--change-id", "CHG1", "--window", _window(60, 120)], "it opens at"),
+        (
+            ["--change-id", "CHG1", "--window", _window(-120, -60), "--check"],
+            "a dry run is of a change still to come",
+        ),
+        (
+            # A ten-day window is warned about (and this one then refused for its --max-fail).
+            ["--change-id", "CHG1", "--window", _window(-5, 14400), "--max-fail", "150"],
+            "avshift: warning: the window is 240.1 h long, over 24 h: check its dates",
+        ),
         (["--change-id", "CHG1", "--window", "2026-12-01T22:00/2026-12-02T04:00"], "UTC offset"),
         (["--change-id", "CHG1", "--window", OPEN, "--batch", "0"], "batch"),
         (["--change-id", "CHG1", "--window", OPEN, "--max-fail", "150"], "percentage 0-100"),
@@ -59,6 +68,8 @@ def remediate(*args: str) -> subprocess.CompletedProcess:
         "bad-change-id",
         "window-closed",
         "window-not-open",
+        "dry-run-of-closed-window",
+        "long-window",
         "window-without-offset",
         "bad-batch",
         "bad-max-fail",
@@ -75,11 +86,20 @@ def test_refused_with_exit_2_and_nothing_started(tmp_path, args, message):
 
 
 @pytest.mark.parametrize(
-    "batch", [[], ["-e", "avshift_remediate_batch=1,50%"]], ids=["all", "ramp"]
+    ("options", "refusal"),
+    [
+        ([], "outside the change window: it closed at"),
+        (["-e", "avshift_remediate_batch=1,50%"], "outside the change window: it closed at"),
+        (["--check"], "a dry run is of a change still to come"),
+    ],
+    ids=["all", "ramp", "dry-run"],
 )
-def test_playbook_refuses_a_closed_window_and_reports_every_host_not_started(tmp_path, batch):
+def test_playbook_refuses_a_closed_window_and_reports_every_host_not_started(
+    tmp_path, options, refusal
+):
     """Plain ansible-playbook, as AWX runs it: the change_window task refuses the batch.
-    A ramp given as text (an AWX survey's answer) starts the play as a list does."""
+    A ramp given as text (an AWX survey's answer) starts the play as a list does, and a
+    dry run of a window that has closed is refused too."""
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(
         "all:\n  vars:\n    ansible_connection: local\n"
@@ -97,7 +117,7 @@ def test_playbook_refuses_a_closed_window_and_reports_every_host_not_started(tmp
             "avshift_remediate_change_id=CHG0001",
             "-e",
             f"avshift_remediate_window={_window(-120, -60)}",
-            *batch,
+            *options,
         ],
         capture_output=True,
         text=True,
@@ -109,7 +129,7 @@ def test_playbook_refuses_a_closed_window_and_reports_every_host_not_started(tmp
         },
     )
     assert done.returncode != 0
-    assert "refused: window: outside the change window: it closed at" in done.stdout
+    assert "refused: window: " in done.stdout and refusal in done.stdout, done.stdout[-3000:]
     report = json.loads((reports / "report.json").read_text())
     assert report["kind"] == "remediation"
     assert report["run"]["change_id"] == "CHG0001"

@@ -162,3 +162,23 @@ def test_a_timestamp_without_an_offset_stays_naive_for_the_window_to_refuse():
 )
 def test_a_timestamp_reads_alike_on_every_controller_python(text, expected):
     assert change.parse_timestamp(text).isoformat() == expected
+
+
+def test_a_dry_run_of_a_closed_window_is_refused_of_one_to_come_or_open_not():
+    window = change.parse_window("2026-12-01T22:00+01:00/2026-12-02T04:00+01:00")
+    for now in ("2026-12-01T12:00Z", "2026-12-01T23:00Z"):  # before it opens, and inside
+        change.refuse_closed_for_dry_run(window, at(now))
+    with pytest.raises(change.ChangeRefused, match=r"it closed at 2026-12-02T04:00:00\+01:00"):
+        change.refuse_closed_for_dry_run(window, at("2026-12-02T03:00:00+00:00"))
+
+
+def test_a_window_longer_than_a_day_or_the_given_hours_is_warned_about():
+    day = change.parse_window("2026-12-01T22:00Z/2026-12-02T22:00Z")
+    assert change.window_warnings(day) == []
+    ten_days = change.parse_window("2026-12-01T22:00Z/2026-12-11T22:00Z")
+    assert change.window_warnings(ten_days) == [
+        "the window is 240 h long, over 24 h: check its dates"
+    ]
+    assert change.window_warnings(day, longest_hours=6) == [
+        "the window is 24 h long, over 6 h: check its dates"
+    ]
