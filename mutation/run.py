@@ -65,8 +65,11 @@ def _session(module: dict, timeout: float, copy: Path, work: Path) -> dict:
         f'module-path = "{module["path"]}"\n'
         f"timeout = {timeout}\n"
         "excluded-modules = []\n"
+        # A temporary directory of its own: pytest's shared one under /tmp rotates, and a
+        # test run beside it (another checkout's) could remove a mutant's files, which
+        # would count as a kill.
         f'test-command = "{BIN / "python"} -m pytest -x -q -p no:cacheprovider -p no:xdist '
-        f'-p no:randomly {tests}"\n'
+        f'-p no:randomly --basetemp {work / f"pytest-{name}"} {tests}"\n'
         "[cosmic-ray.distributor]\n"
         'name = "local"\n'
     )
