@@ -578,6 +578,7 @@ def test_a_vendor_package_pattern_counts_only_with_the_vendors_publisher(
         ("windows", "services", True),
         ("linux", "drivers", True),  # a key whose kinds sort before packages
         ("linux", "packages", "yes"),  # only true itself
+        ("linux", "packages", 0),  # not false either, though equal to it
     ],
 )
 def test_by_publisher_is_refused_unless_true_on_a_packages_key(tmp_path, family, key, value):
@@ -620,6 +621,16 @@ def test_a_wrong_vendor_list_path_family_or_refused_role_is_refused_naming_it(
         load_catalogue(_write_catalogue(tmp_path, text))
     assert caught.value.field == field
     assert message in str(caught.value)
+
+
+def test_a_signature_key_of_an_unknown_inventory_kind_is_refused(tmp_path):
+    data = yaml.safe_load(FAMILIES)
+    data["os_families"]["linux"]["signature_keys"]["drivers"]["kinds"] = ["drivers", "modules"]
+    path = tmp_path / "catalogue.yml"
+    path.write_text(yaml.safe_dump(data) + "schema: 1\nvendors:\n" + MINIMAL_VENDORS)
+    with pytest.raises(CatalogueError, match="unknown inventory kind 'modules'") as caught:
+        load_catalogue(path)
+    assert caught.value.field == "os_families.linux.signature_keys.drivers"
 
 
 def test_a_product_is_looked_up_in_its_own_os_family_only():

@@ -612,7 +612,7 @@ def test_paths_outside_the_catalogue_are_never_planned(path):
         ({"klnagent": {"login": "KLAdmin"}}, "password is missing"),
         ({"klnagent": {"password": 12345678}}, "quote numbers in YAML"),
         ({"klnagent": {"password": "S3cret-x", "pin": "1"}}, "unknown keys"),
-        ({"kes_windows": {"password": "S3cret-x"}}, "login is missing"),
+        ({"kes_windows": {"password": "S3cret-x"}}, "login is missing (KLLOGIN needs it)"),
         ({"kes_windows": {"login": "KLAdmin", "password": 'S3cret "x"'}}, "double quote"),
         ({"kes_windows": {"login": "KL Admin", "password": "S3cret-x"}}, "blank"),
     ],
@@ -1064,6 +1064,27 @@ def test_a_disagreement_is_found_behind_other_steps_and_in_a_scan_read_from_json
     scan = json.loads(json.dumps(_disagreeing(other)))
     holds = {step["product"]: step["hold"] for step in removal_plan(scan, confirmed=CONFIRM_ALL)}
     assert holds == {"other": None, "kes_windows": HOLD_REFUSED, "klnagent": HOLD_REFUSED}
+
+
+def test_no_disagreement_with_a_product_seen_by_its_process_alone_or_behind_a_held_entry():
+    # The Network Agent's process, not its service: nothing says which entry it has.
+    by_process = scan_of(
+        {
+            "schema": 1,
+            "host": HOST,
+            "os_family": "windows",
+            "packages": [windows_package(KES, KES_CODE)],
+            "processes": [{"name": "klnagent"}],
+        }
+    )
+    assert [step["hold"] for step in removal_plan(by_process, confirmed=CONFIRM_ALL)] == [
+        None,
+        None,
+    ]
+    # A held entry (the Administration Server's) is not weighed against KES's service.
+    held = windows_scan([windows_package(SERVER, SERVER_CODE)], services=["AVP"])
+    holds = {step["product"]: step["hold"] for step in removal_plan(held, confirmed=CONFIRM_ALL)}
+    assert holds == {"ksc_server": HOLD_REFUSED, "kes_windows": None}
 
 
 def test_no_disagreement_with_another_vendors_services_or_an_agent_that_has_its_entry():
