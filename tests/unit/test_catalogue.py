@@ -392,6 +392,11 @@ SOURCED = UNVERIFIED % "[kesl]"
             "{registry: [x], because: y}, " + SOURCED + "}\n",
             "refuse_removal_when.registry",
         ),
+        (  # the same, with its reason written first
+            "      bad:\n        linux: {packages: [kesl], refuse_removal_when: "
+            "{because: y, registry: [x]}, " + SOURCED + "}\n",
+            "refuse_removal_when.registry",
+        ),
         (
             "      bad:\n        linux: {packages: [kesl], refuse_removal_when: "
             "{drivers: [kl1]}, " + SOURCED + "}\n",

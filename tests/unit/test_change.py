@@ -175,6 +175,12 @@ def test_a_dry_run_of_a_closed_window_is_refused_of_one_to_come_or_open_not():
 def test_a_window_longer_than_a_day_or_the_given_hours_is_warned_about():
     day = change.parse_window("2026-12-01T22:00Z/2026-12-02T22:00Z")
     assert change.window_warnings(day) == []
+    night = change.parse_window("2026-12-01T22:00Z/2026-12-02T04:00Z")
+    assert change.window_warnings(night) == []
+    a_little_over = change.parse_window("2026-12-01T22:00Z/2026-12-02T22:30Z")
+    assert change.window_warnings(a_little_over) == [
+        "the window is 24.5 h long, over 24 h: check its dates"
+    ]
     ten_days = change.parse_window("2026-12-01T22:00Z/2026-12-11T22:00Z")
     assert change.window_warnings(ten_days) == [
         "the window is 240 h long, over 24 h: check its dates"
