@@ -166,7 +166,7 @@ def test_a_timestamp_reads_alike_on_every_controller_python(text, expected):
 
 def test_a_dry_run_of_a_closed_window_is_refused_of_one_to_come_or_open_not():
     window = change.parse_window("2026-12-01T22:00+01:00/2026-12-02T04:00+01:00")
-    for now in ("2026-12-01T12:00Z", "2026-12-01T23:00Z"):  # before it opens, and inside
+    for now in ("2026-12-01T12:00+00:00", "2026-12-01T23:00+00:00"):  # before it opens, inside
         change.refuse_closed_for_dry_run(window, at(now))
     with pytest.raises(change.ChangeRefused, match=r"it closed at 2026-12-02T04:00:00\+01:00"):
         change.refuse_closed_for_dry_run(window, at("2026-12-02T03:00:00+00:00"))
