@@ -22,8 +22,7 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.change import 
     now_utc,
     parse_batch,
     parse_window,
-    refuse_closed_for_dry_run,
-    refuse_outside,
+    refuse_to_start,
 )
 
 ARGUMENT_SPEC = {
@@ -94,22 +93,16 @@ class ActionModule(ActionBase):
             reboot_policy=reboot,
             mode=args["mode"],
         )
-        if self._task.check_mode and first_batch and args["mode"] != "report":
+        if first_batch and args["mode"] != "report":
             try:
-                refuse_closed_for_dry_run(window, now)
+                refuse_to_start(window, now, dry_run=self._task.check_mode)
             except ChangeRefused as exc:
+                # Not raised: the report needs play_hosts to list every host as not started.
                 result.update(failed=True, msg=f"refused: {exc}; no host was touched")
                 return result
         if state == "open" or self._task.check_mode or args["mode"] == "report":
             # A dry run is how a change is prepared, usually before its window opens.
             return result
-        if first_batch:
-            try:
-                refuse_outside(window, now)
-            except ChangeRefused as exc:
-                # Not raised: the report needs play_hosts to list every host as not started.
-                result.update(failed=True, msg=f"refused: {exc}; no host was touched")
-                return result
         result["deferred"] = True
         result["msg"] = (
             f"the change window closed at {window.end.isoformat()}: "

@@ -150,6 +150,12 @@ def refuse_closed_for_dry_run(window: Window, now: datetime.datetime) -> None:
         )
 
 
+def refuse_to_start(window: Window, now: datetime.datetime, dry_run: bool) -> None:
+    """The window rule before a run's first batch, for the CLI and the change_window task
+    alike: a real run needs the window open, a dry run needs it not closed."""
+    (refuse_closed_for_dry_run if dry_run else refuse_outside)(window, now)
+
+
 # How long a window may be before avshift asks whether its dates are right.
 LONGEST_WINDOW_HOURS = 24
 

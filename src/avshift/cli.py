@@ -376,11 +376,7 @@ def cmd_remediate(args: argparse.Namespace) -> int:
     try:
         change.check_change_id(args.change_id, args.change_id_pattern)
         window = change.parse_window(args.window)
-        if args.check:
-            # A dry run prepares a change, usually before its window opens.
-            change.refuse_closed_for_dry_run(window, change.now_utc())
-        else:
-            change.refuse_outside(window, change.now_utc())
+        change.refuse_to_start(window, change.now_utc(), dry_run=args.check)
         for warning in change.window_warnings(window, args.longest_window):
             print(f"avshift: warning: {warning}", file=sys.stderr)
         extravars = {
