@@ -124,6 +124,15 @@ COLLECTOR_PYTHON_FLOOR = (3, 6)
 # avshift_remediate_change_id_pattern): a ticket prefix and a number, e.g. CHG0012345.
 CHANGE_ID_PATTERN = r"^[A-Z][A-Z0-9]*-?[0-9]+$"
 
+
+# How a real remediation run was allowed to start, as the change record shows it
+# (avshift_remediate_confirmation, set by the avshift command): the operator typed the
+# change id at its prompt, or --yes (automation, AWX) skipped the prompt. A run started
+# any other way (ansible-playbook, an AWX template) records none: it was not asked.
+CONFIRMATIONS = {
+    "typed": "the operator typed the change id at the prompt",
+    "yes": "--yes: started without a prompt",
+}
 # The fleet report's own format (report.json "schema"); bumped when a field changes meaning.
 REPORT_SCHEMA = 1
 
