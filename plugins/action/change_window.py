@@ -9,7 +9,8 @@ play, so hosts not started are reported `deferred`.
 
 from __future__ import annotations
 
-import getpass
+import os
+import pwd
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
@@ -24,13 +25,17 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.change import 
     parse_window,
     refuse_to_start,
 )
+from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import CONFIRMATIONS
 
 ARGUMENT_SPEC = {
     "change_id": {"type": "raw", "required": True},
     "window": {"type": "raw", "required": True},
     # None: the collection's own pattern (contract.CHANGE_ID_PATTERN).
     "change_id_pattern": {"type": "str"},
+    # The name a person gives (avshift --operator, a survey); the OS account is read.
     "operator": {"type": "str"},
+    # How a real run was allowed to start (the avshift command's prompt or --yes).
+    "confirmation": {"type": "str", "choices": list(CONFIRMATIONS)},
     # gate: refuse or defer a batch when the window is not open; report: only say its state
     # (e.g. before a reboot, which is skipped outside the window).
     "mode": {"type": "str", "default": "gate", "choices": ["gate", "report"]},
@@ -41,12 +46,36 @@ ARGUMENT_SPEC = {
 }
 
 
-def _operator(task_vars: dict, given: str | None) -> str:
-    # AWX/AAP name the launching user in these job variables.
+def _operator(task_vars: dict, given: str | None) -> str | None:
+    """The person's name: the AWX/AAP user who launched the job, else the name given."""
+    # AWX/AAP set these job variables from the logged-in user: an identity a survey
+    # answer cannot override.
     for name in ("awx_user_name", "tower_user_name"):
         if task_vars.get(name):
             return str(task_vars[name])
-    return given or getpass.getuser()
+    return given or None
+
+
+def os_account() -> str:
+    """The OS account running the play, from the process's user id.
+
+    Not LOGNAME or USER, which anyone can set. An execution environment may run under
+    an arbitrary uid without a passwd entry (OpenShift does): then the uid itself.
+    """
+    uid = os.getuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def batch_as_written(spec) -> str | None:
+    """The batch ramp as the operator wrote it: serial's list form [1, 5, "25%"] is 1,5,25%."""
+    if spec is None:
+        return None
+    if isinstance(spec, (list, tuple)):
+        return ",".join(str(step) for step in spec)
+    return str(spec)
 
 
 class ActionModule(ActionBase):
@@ -85,10 +114,14 @@ class ActionModule(ActionBase):
             checked_at=now.isoformat(timespec="seconds"),
             remaining_seconds=max(0, int((window.end - now).total_seconds())),
             operator=_operator(task_vars, args["operator"]),
+            os_account=os_account(),
+            # Only a site's own pattern: none means the collection's (contract.CHANGE_ID_PATTERN).
+            change_id_pattern=args["change_id_pattern"],
+            confirmation=args["confirmation"],
             play_hosts=play_hosts,
             batch=batch,
             deferred=False,
-            batch_spec=None if batch_spec is None else str(batch_spec),
+            batch_spec=batch_as_written(batch_spec),
             max_fail_percentage=max_fail,
             reboot_policy=reboot,
             mode=args["mode"],

@@ -32,8 +32,18 @@ options:
       - Null (the default) uses the collection's own, C(^[A-Z][A-Z0-9]*-?[0-9]+$).
     type: str
   operator:
-    description: Who runs the change; defaults to the AWX/AAP user, else the controller user.
+    description:
+      - The name of the person who runs the change (C(avshift remediate --operator), a
+        survey answer), recorded beside RV(os_account).
+      - The AWX/AAP user who launched the job (C(awx_user_name)) takes its place.
     type: str
+  confirmation:
+    description:
+      - How a real run was allowed to start, recorded in the change record; set by the
+        C(avshift) command. C(typed) is the change id typed at its prompt, C(yes) its
+        C(--yes). Null, for a run started another way, records that it was not asked.
+    type: str
+    choices: [typed, "yes"]
   mode:
     description:
       - C(gate) refuses the first batch and defers later ones when the window is not open.
@@ -107,10 +117,32 @@ deferred:
   type: bool
   sample: false
 operator:
-  description: Who runs the change.
+  description: The person's name (AWX/AAP user, else O(operator)); null when none was given.
+  returned: success
+  type: str
+  sample: Jane Doe
+os_account:
+  description:
+    - The OS account that ran the play, read from the process's user id (not from
+      C(LOGNAME)); C(uid N) for a uid without a passwd entry.
   returned: success
   type: str
   sample: jdoe
+change_id_pattern:
+  description: O(change_id_pattern) when a site gave its own; null for the collection's.
+  returned: success
+  type: str
+  sample: "^CHG[0-9]{7}$"
+confirmation:
+  description: O(confirmation) as given.
+  returned: success
+  type: str
+  sample: typed
+batch_spec:
+  description: O(batch) as written, a ramp list joined with commas (C(1,5,25%)).
+  returned: success
+  type: str
+  sample: 1,5,25%
 play_hosts:
   description: Every host of the play, all batches.
   returned: success

@@ -378,6 +378,9 @@ class RunFold:
             run.update(
                 change_id=change.get("change_id"),
                 operator=change.get("operator"),
+                os_account=change.get("os_account"),
+                change_id_pattern=change.get("change_id_pattern"),
+                confirmation=change.get("confirmation"),
                 window=change.get("window"),
                 batch=change.get("batch_spec"),
                 max_fail_percentage=change.get("max_fail_percentage"),
