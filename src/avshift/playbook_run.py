@@ -18,10 +18,14 @@ import signal
 import stat
 import sys
 import tempfile
-import time
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import rich.console
+import rich.progress
+import rich.table
+import rich.text
 import yaml
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils import contract, record
@@ -247,9 +251,54 @@ class JournalTail:
         return events
 
 
+# The step a running host is at, as the live view shows it beside the host: the first
+# entry whose action, role or task file is the task ansible-runner says the host has
+# started. Actions, roles and files rather than task names, which are sentences that
+# change with their wording; a task that matches none (recording evidence, setting a
+# fact) leaves the host at the step it was at.
+STEPS = (
+    ("reboot", "action", ("ansible.builtin.reboot", "ansible.windows.win_reboot")),
+    ("reboot", "file", ("reboot.yml",)),
+    ("scan", "action", ("avshift.remediation.av_scan",)),
+    ("residue", "file", ("residue.yml",)),
+    ("install", "role", ("avshift.remediation.install",)),
+    ("remove", "role", ("avshift.remediation.uninstall",)),
+    ("plan", "file", ("plan.yml",)),
+    ("lock", "action", ("avshift.remediation.host_lock",)),
+)
+
+
+def step_of(event_data: dict) -> str | None:
+    """The step (STEPS) of the task an ansible-runner event is about, None for no step."""
+    path = str(event_data.get("task_path") or "")
+    task = {
+        "action": event_data.get("resolved_action") or event_data.get("task_action"),
+        # resolved_role is the role's full name when the task was given a shorter one.
+        "role": event_data.get("resolved_role") or event_data.get("role"),
+        "file": os.path.basename(path.rsplit(":", 1)[0]) if path else None,
+    }
+    return next((step for step, key, values in STEPS if task[key] in values), None)
+
+
+# The live view's colour for a status; its shape (contract.Status.symbol) is shown beside
+# it, so that no status depends on telling colours apart.
+_STATUS_STYLES = {
+    "compliant": "green",
+    "non-compliant": "red",
+    "failed": "bold red",
+    "unreachable": "yellow",
+    "deferred": "cyan",
+    "interrupted": "magenta",
+}
+# Running hosts the live view lists; the rest are counted, so the view fits a terminal.
+_RUNNING_SHOWN = 10
+
+
 @dataclass
 class Progress:
-    """Shows hosts as their outcome becomes known: a bar on a terminal, lines elsewhere.
+    """Shows the run as it goes: on a terminal a live view (hosts done / total, per
+    status, the time, each running host's step) under a line per finished host;
+    elsewhere only the line per host, as its outcome becomes known.
 
     The outcome of a host is the one the fleet report gives it: both fold the run's
     journal with the same rules (outcome.RunFold).
@@ -257,46 +306,64 @@ class Progress:
 
     total: int
     stream: object = sys.stderr
-    done: set = field(default_factory=set)
+    done: dict = field(default_factory=dict)  # host -> status, once its outcome is known
+    steps: dict = field(default_factory=dict)  # host -> step (or None), while it runs
     started_hosts: set = field(default_factory=set)  # any host the playbook reached
-    non_compliant: int = 0
-    started: float = field(default_factory=time.monotonic)
     fold: RunFold = field(default_factory=RunFold)
     tail: JournalTail | None = None
     # Set when the callback says it cannot keep the record: the run is stopped.
     journal_error: str | None = None
+    # The live view draws from its own thread while events come in on this one.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    view: _LiveView | None = None
 
     @property
     def interactive(self) -> bool:
         return hasattr(self.stream, "isatty") and self.stream.isatty()
 
+    @contextlib.contextmanager
+    def showing(self, clock=None):
+        """The live view for as long as the block runs, on a terminal; rich redraws it
+        on a thread of its own, so the clock goes on through a 300-second install."""
+        if not self.interactive:
+            yield self
+            return
+        self.view = _LiveView(self, clock)
+        try:
+            with self.view:
+                yield self
+        finally:
+            self.view = None
+
+    def line(self, host: str, status: str, detail: str = "") -> str:
+        """A finished host, in full: a failed host's reason is what the operator acts on."""
+        suffix = f" ({_one_line(detail)})" if detail else ""
+        return f"[{len(self.done)}/{self.total}] {host}: {status}{suffix}"
+
     def host_done(self, host: str, status: str, detail: str = "") -> None:
         if host in self.done:
             return
-        self.done.add(host)
-        if status == "non-compliant":
-            self.non_compliant += 1
-        if self.interactive:
-            width = 30
-            filled = int(width * len(self.done) / max(self.total, 1))
-            bar = "#" * filled + "-" * (width - filled)
-            self.stream.write(
-                f"\r[{bar}] {len(self.done)}/{self.total} hosts, "
-                f"{self.non_compliant} non-compliant, {time.monotonic() - self.started:.0f} s"
-            )
-            if len(self.done) >= self.total:
-                self.stream.write("\n")
-        else:
-            suffix = f" ({_short(detail)})" if detail else ""
-            self.stream.write(f"[{len(self.done)}/{self.total}] {host}: {status}{suffix}\n")
+        with self.lock:
+            self.done[host] = status
+            self.steps.pop(host, None)
+        if self.view is not None:
+            self.view.host_done(self.line(host, status, detail), status, len(self.done))
+            return
+        self.stream.write(self.line(host, status, detail) + "\n")
         self.stream.flush()
 
     def handle(self, event: dict) -> bool:
         """ansible-runner's event handler: each event is a moment to read the journal."""
         data = event.get("event_data") or {}
         host = data.get("host")
-        if host and str(event.get("event", "")).startswith("runner_"):
+        kind = str(event.get("event", ""))
+        if host and kind.startswith("runner_"):
             self.started_hosts.add(host)
+        if host and kind == "runner_on_start" and host not in self.done:
+            step = step_of(data)
+            with self.lock:
+                if step is not None or host not in self.steps:
+                    self.steps[host] = step
         if JOURNAL_WRITE_ERROR in str(event.get("stdout") or ""):
             self.journal_error = _short(event["stdout"].split(JOURNAL_WRITE_ERROR, 1)[1])
         self.catch_up()
@@ -312,6 +379,68 @@ class Progress:
                 shown = self.fold.progress(name)
                 if shown is not None:
                     self.host_done(name, *shown)
+
+
+class _LiveView(rich.progress.Progress):
+    """The terminal's live view: rich's bar with the hosts done / total and the elapsed
+    time, then the hosts per status and the running hosts with their steps."""
+
+    def __init__(self, progress: Progress, clock=None):
+        # Set first: rich's Live renders the view once as it is made.
+        self.state = progress
+        super().__init__(
+            rich.progress.SpinnerColumn(),
+            rich.progress.BarColumn(),
+            rich.progress.MofNCompleteColumn(),
+            rich.progress.TextColumn("hosts"),
+            rich.progress.TimeElapsedColumn(),
+            console=rich.console.Console(file=progress.stream, highlight=False),
+            refresh_per_second=4,
+            get_time=clock,
+        )
+        self.hosts = self.add_task("hosts", total=max(progress.total, 1))
+
+    def host_done(self, line: str, status: str, done: int) -> None:
+        # Above the live part, where it stays: the reason of a failed host is not redrawn away.
+        self.console.print(rich.text.Text(line, style=_STATUS_STYLES.get(status, "")))
+        self.update(self.hosts, completed=done)
+
+    def get_renderables(self):
+        yield from super().get_renderables()
+        with self.state.lock:
+            done = list(self.state.done.values())
+            running = list(self.state.steps.items())
+        yield self._counts(done)
+        if not running:
+            return
+        table = rich.table.Table.grid(padding=(0, 2))
+        for host, step in sorted(running)[:_RUNNING_SHOWN]:
+            table.add_row(rich.text.Text(f"  {host}"), rich.text.Text(step or "starting"))
+        yield table
+        if len(running) > _RUNNING_SHOWN:
+            yield rich.text.Text(f"  and {len(running) - _RUNNING_SHOWN} more running")
+
+    @staticmethod
+    def _counts(statuses: list[str]) -> rich.text.Text:
+        """The hosts per status, in the contract's order; a status no host has is left out."""
+        if not statuses:
+            return rich.text.Text("  no host finished yet")
+        text = rich.text.Text("  ")
+        # "planned" (a dry run's host) is not a contract status: after those.
+        order = [*contract.STATUS_IDS, *sorted(set(statuses) - set(contract.STATUS_IDS))]
+        for status in order:
+            count = statuses.count(status)
+            if not count:
+                continue
+            known = contract.STATUS_BY_ID.get(status)
+            symbol = f"{known.symbol} " if known else ""
+            text.append(f"{symbol}{count} {status}", style=_STATUS_STYLES.get(status, ""))
+            text.append("   ")
+        return text
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text or "").split())
 
 
 def _short(text: object, limit: int = 160) -> str:
@@ -429,6 +558,7 @@ def run_playbook(
         return True
 
     with (
+        progress.showing(),
         tempfile.TemporaryDirectory(prefix="avshift-runner-") as private,
         _writing(report_dir),
         _Signals() as signals,
@@ -467,7 +597,8 @@ def run_playbook(
         keep_artifacts(private_artifacts, report_dir / "artifacts")
         # Read while its file still exists: the private directory goes with this block.
         stdout = runner.stdout.read() if runner.stdout else ""
-    progress.catch_up()
+        # The hosts the last events decided, while the live view still shows them.
+        progress.catch_up()
     outcome = RunOutcome(
         rc=runner.rc,
         status=runner.status,
