@@ -178,11 +178,18 @@ def print_summary(kind: str, report: dict, report_dir: Path, seconds: float | No
         print("Needs attention:")
         width = max(len(h["host"]) for h in attention)
         for host in attention:
-            print(f"  {host['host']:<{width}}  {host['status']:<14} {host.get('message') or '-'}")
+            print(f"  {host['host']:<{width}}  {host['status']:<14} {attention_reason(host)}")
     print_drift(report.get("drift"))
     for warning in report["run"].get("history_warnings") or ():
         print(f"avshift: warning: {warning}", file=sys.stderr)
     print(report_writer.reports_line(report_dir))
+
+
+def attention_reason(host: dict) -> str:
+    """Why a host needs attention: its report entry's message, in full and on one line.
+    For a failed host that is what went wrong ("left protected by ...; replacement
+    failed: ..."), whatever its scan found; for a non-compliant one, what was found."""
+    return " ".join(str(host.get("message") or "").split()) or "-"
 
 
 def print_drift(drift: dict | None) -> None:
