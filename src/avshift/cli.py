@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 try:
@@ -221,9 +223,14 @@ def _run_fleet(
     extravars: dict,
     policy_var: str,
     check: bool = False,
+    confirm: Callable[[int], None] | None = None,
 ) -> int:
     """Check the policy, inventory and pass-through options before any host is touched,
-    run the playbook, print the summary and return the exit code."""
+    run the playbook, print the summary and return the exit code.
+
+    confirm(total), when given, is asked once everything is checked and before anything
+    is done: it raises UsageError to refuse the run.
+    """
     _, errors, policy_module = _engine()
     if args.report_mode is None:
         try:
@@ -250,15 +257,25 @@ def _run_fleet(
         given = ", ".join(args.inventory or ["(this machine)"])
         _fail(f"inventory {given}: {' '.join(str(exc).split())[:300]}")
     # Relative to the directory the command was started in, as every path a user types.
-    report_dir, _held = prepare_report_dir(
-        Path(
-            args.report_dir
-            or os.environ.get("AVSHIFT_REPORT_DIR")
-            or contract.default_report_dir(kind)
-        ),
-        force_new=args.force_new,
-        mode=args.report_mode,
+    report_dir = Path(
+        args.report_dir or os.environ.get("AVSHIFT_REPORT_DIR") or contract.default_report_dir(kind)
     )
+    existed = report_dir.exists()
+    report_dir, held = prepare_report_dir(
+        report_dir, force_new=args.force_new, mode=args.report_mode
+    )
+    if confirm is not None:
+        # After the report directory's checks, which refuse with exit 2 too: an operator
+        # who typed the change id is not then told the run cannot start.
+        try:
+            confirm(total)
+        except UsageError:
+            os.close(held)
+            if not existed:
+                # Nothing ran: leave nothing behind either (the directory is still empty).
+                with contextlib.suppress(OSError):
+                    report_dir.rmdir()
+            raise
     started = time.monotonic()
     outcome = run_playbook(
         playbook,
@@ -391,6 +408,8 @@ def cmd_remediate(args: argparse.Namespace) -> int:
             "avshift_remediate_window": args.window,
             "avshift_remediate_reboot": change.check_reboot(args.reboot),
         }
+        if args.operator is not None:
+            extravars["avshift_remediate_operator"] = args.operator
         if args.break_lock:
             extravars["avshift_remediate_break_lock"] = True
         if args.change_id_pattern is not None:
@@ -404,6 +423,10 @@ def cmd_remediate(args: argparse.Namespace) -> int:
             )
     except errors.InputError as exc:
         _fail(str(exc))
+
+    def confirm(total: int) -> None:
+        extravars["avshift_remediate_confirmation"] = confirmation(args, total)
+
     return _run_fleet(
         args,
         "remediation",
@@ -411,7 +434,46 @@ def cmd_remediate(args: argparse.Namespace) -> int:
         extravars,
         policy_var="avshift_remediate_policy",
         check=args.check,
+        # A dry run changes nothing: nobody is asked.
+        confirm=None if args.check else confirm,
     )
+
+
+def confirmation(args: argparse.Namespace, total: int) -> str:
+    """How a real remediation may start (a key of contract.CONFIRMATIONS): --yes, or the
+    operator types the change id at the prompt. Otherwise UsageError: nothing runs."""
+    if args.yes:
+        return "yes"
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        # Nobody could answer: an unattended run must not start unconfirmed.
+        raise UsageError(
+            "a real remediation asks for the change id on a terminal, and this is not one: "
+            "pass --yes for automation (AWX, cron, CI)"
+        )
+    sys.stderr.write(
+        f"avshift: about to change {contract.plural(total, 'host')} for change "
+        f"{args.change_id} inside {args.window}: type the change id to go on: "
+    )
+    sys.stderr.flush()
+    try:
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        raise UsageError("not confirmed (interrupted at the prompt): nothing ran") from None
+    if not answer:
+        sys.stderr.write("\n")
+        raise UsageError("not confirmed (no answer, end of input): nothing ran")
+    # Blanks around it are the terminal's, never part of a change id.
+    if answer.strip() != args.change_id:
+        raise UsageError(f"not confirmed: the change id is {args.change_id}: nothing ran")
+    return "typed"
+
+
+def _operator_name(text: str) -> str:
+    name = " ".join(text.split())
+    if not name:
+        raise argparse.ArgumentTypeError("expected a name, got an empty one")
+    return name
 
 
 def _positive_int(text: str) -> int:
@@ -625,6 +687,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--reboot", default="if_required", metavar="POLICY", help="never, if_required, always"
     )
     remediate.add_argument("--check", action="store_true", help="plan only; change nothing")
+    remediate.add_argument(
+        "--yes",
+        action="store_true",
+        help="start without asking for the change id (automation, AWX); without it a real "
+        "run asks on a terminal and refuses elsewhere; recorded in the evidence",
+    )
+    remediate.add_argument(
+        "--operator",
+        type=_operator_name,
+        metavar="NAME",
+        help="the person running (or approving) the change, recorded beside the OS account",
+    )
     remediate.add_argument(
         "--break-lock",
         action="store_true",

@@ -61,6 +61,7 @@ def remediate(*args: str) -> subprocess.CompletedProcess:
         (["--change-id", "CHG1", "--window", OPEN, "--max-fail", "150"], "percentage 0-100"),
         (["--change-id", "CHG1", "--window", OPEN, "--reboot", "maybe"], "never, if_required"),
         (["--change-id", "CHG1", "--window", OPEN, "--policy", "/nonexistent"], "cannot read"),
+        (["--change-id", "CHG1", "--window", OPEN, "--operator", " "], "expected a name"),
     ],
     ids=[
         "no-change-id",
@@ -75,6 +76,7 @@ def remediate(*args: str) -> subprocess.CompletedProcess:
         "bad-max-fail",
         "bad-reboot",
         "missing-policy",
+        "blank-operator",
     ],
 )
 def test_refused_with_exit_2_and_nothing_started(tmp_path, args, message):

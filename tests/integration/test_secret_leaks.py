@@ -86,6 +86,7 @@ def _check_remediation(report, name, planned, directory):
     assert not installed(name, "kesl") and not installed(name, "klnagent64")
     assert in_host(name, "systemctl", "is-active", "clamav-daemon").stdout.strip() == "active"
     assert report["run"]["change_id"] == "CHG0012345"
+    assert report["run"]["confirmation"] == "yes"  # started by --yes, as automation does
     sums = subprocess.run(
         ["sha256sum", "-c", "SHA256SUMS"], cwd=directory, capture_output=True, text=True
     )
@@ -117,6 +118,8 @@ def test_a_change_does_what_it_says_and_no_secret_leaves_any_of_its_runs(
     common = ["-i", str(hosts), "-e", f"@{secrets_file}", "-e", inline, "-vvvv"]
     common += ["--history", str(store)]
     change = ["--change-id", "CHG0012345", "--window", window()]
+    # A real run's confirmation, as automation gives it: no terminal to type the id at.
+    confirmed = [*change, "--yes"]
     # A temporary directory of these runs' own: other tests' runs, beside them on other
     # workers, have private directories of theirs in /tmp while they last. Short, as
     # sockets are made in it (a Unix socket path has at most 107 bytes).
@@ -134,8 +137,8 @@ def test_a_change_does_what_it_says_and_no_secret_leaves_any_of_its_runs(
             "--report-dir",
             str(tmp_path / "plan"),
         ],
-        "remediation": ["remediate", *common, *change, "--report-dir", str(tmp_path / "run")],
-        "rerun": ["remediate", *common, *change, "--report-dir", str(tmp_path / "again")],
+        "remediation": ["remediate", *common, *confirmed, "--report-dir", str(tmp_path / "run")],
+        "rerun": ["remediate", *common, *confirmed, "--report-dir", str(tmp_path / "again")],
     }
     expected = {
         "audit": Exit.NON_COMPLIANT,
