@@ -13,7 +13,7 @@ import datetime
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-EVENTS = ("plan", "installed", "removed", "reboot", "verified")
+EVENTS = ("plan", "installed", "removed", "reboot", "changes", "verified")
 ARGUMENT_SPEC = {
     "event": {"type": "str", "required": True, "choices": list(EVENTS)},
     "data": {"type": "dict", "default": {}},

@@ -14,10 +14,14 @@ description:
   - Never pass secrets in O(data); removal plans are recorded masked.
 options:
   event:
-    description: What happened.
+    description:
+      - What happened. C(changes) is what the host's own state shows changed between
+        the scans before and after the remediation (the
+        P(avshift.remediation.host_changes#filter) filter), recorded also after a
+        failure.
     type: str
     required: true
-    choices: [plan, installed, removed, reboot, verified]
+    choices: [plan, installed, removed, reboot, changes, verified]
   data:
     description: Details of the step.
     type: dict

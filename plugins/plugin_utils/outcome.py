@@ -90,6 +90,8 @@ class HostRecord:
     actions: list[dict] = field(default_factory=list)
     seen: bool = False  # any event for the host at all
     verified: bool = False
+    # The last scan after the plan was recorded: the host as the remediation left it.
+    scan_after_plan: dict | None = None
     last_step: str | None = None  # what it last did, for an interrupted run's report
 
 
@@ -150,6 +152,8 @@ class RunFold:
             record.first_scan = verdict
         record.scan = verdict
         record.failed_scan = False
+        if any(action["event"] == "plan" for action in record.actions):
+            record.scan_after_plan = verdict
 
     def _on_scan_started(self, event: Mapping) -> None:
         self.saw_scan = True
@@ -162,6 +166,7 @@ class RunFold:
         if classify_result(event.get("action") or "") == "scan":
             # An ignored scan failure still means the host was not read.
             record.scan = None
+            record.scan_after_plan = None
             record.failed_scan = True
             record.failure = message
             record.rescuable_failure = bool(event.get("rescuable"))
@@ -350,13 +355,30 @@ class RunFold:
         actions = record.actions
         plan = next((a["data"] for a in actions if a["event"] == "plan"), None)
         reboot = next((a["data"] for a in reversed(actions) if a["event"] == "reboot"), None)
-        return {
+        details = {
             "before": _verdict(record.first_scan),
-            "after": None if self.check_mode else _verdict(record.scan),
+            "after": None,
             "plan": plan,
             "actions": actions,
             "reboot": (reboot or {}).get("state"),
         }
+        if self.check_mode:
+            return details
+        planned = bool(plan and (plan.get("install") or plan.get("remove")))
+        touched = planned and not plan.get("held")
+        if record.scan_after_plan is not None:
+            details["after"] = _verdict(record.scan_after_plan)
+        elif not touched:
+            # Nothing was to be changed, or the host was refused before any change: as it was.
+            details["after"] = _verdict(record.scan)
+        else:
+            # A host that may have changed and was not scanned again is not shown as it
+            # was before: its state after is unknown, and the report says why.
+            status, message = self.status(record.name, final=True)
+            details["after_unknown"] = (
+                f"not scanned after remediation: {message or status or 'the run stopped first'}"
+            )
+        return details
 
     def _run_section(self) -> dict:
         policy = next(
@@ -408,6 +430,7 @@ _STEP_WORDS = {
     "installed": "installing the replacement",
     "removed": "removing the disallowed products",
     "reboot": "the reboot step",
+    "changes": "its scan after remediation",
     "verified": "its final scan",
 }
 

@@ -199,9 +199,80 @@ def test_an_interrupted_remediation_shows_what_completed_and_where_it_stopped():
     assert hosts["a"]["status"] == "interrupted"
     assert hosts["a"]["message"] == "run interrupted after installing the replacement"
     assert [action["event"] for action in hosts["a"]["actions"]] == ["plan", "installed"]
-    assert hosts["a"]["after"]["compliant"] is False  # the last scan it had
+    # It may have changed since its only scan: not shown as it was, but as unknown.
+    assert hosts["a"]["after"] is None
+    assert hosts["a"]["after_unknown"] == (
+        "not scanned after remediation: run interrupted after installing the replacement"
+    )
     assert hosts["b"]["status"] == "interrupted"
     assert hosts["b"]["message"].startswith("not started")
+
+
+AFTER_FAILED_INSTALL = {**NON_COMPLIANT, "approved": [{"vendor": "clamav", "active": False}]}
+
+
+def test_a_failed_replacement_shows_the_scan_after_it_not_the_one_before():
+    fold = _fold(
+        {"type": "window", "host": "a", "result": {"play_hosts": ["a"], "batch": ["a"]}},
+        {"type": "scan", "host": "a", "verdict": NON_COMPLIANT},
+        {"type": "evidence", "host": "a", "event": "plan", "data": {"install": "clamav"}},
+        {"type": "failed", "host": "a", "task": "install", "message": "replacement failed"},
+        {"type": "scan", "host": "a", "verdict": AFTER_FAILED_INSTALL},
+        {"type": "evidence", "host": "a", "event": "changes", "data": {"packages": {}}},
+        _stats("a", failures={"a": 1}),
+    )
+    host = _report(fold)["a"]
+    assert host["status"] == "failed" and host["message"] == "replacement failed"
+    assert host["after"]["approved"] == AFTER_FAILED_INSTALL["approved"]
+    assert host["before"]["approved"] is None
+    assert "after_unknown" not in host
+
+
+def test_a_host_lost_mid_remediation_has_an_unknown_after_state_with_the_reason():
+    fold = _fold(
+        {"type": "window", "host": "a", "result": {"play_hosts": ["a"], "batch": ["a"]}},
+        {"type": "scan", "host": "a", "verdict": NON_COMPLIANT},
+        {"type": "evidence", "host": "a", "event": "plan", "data": {"remove": [{"name": "kesl"}]}},
+        {"type": "unreachable", "host": "a", "message": "ssh: connection reset"},
+        _stats("a"),
+    )
+    host = _report(fold)["a"]
+    assert host["after"] is None
+    assert host["after_unknown"] == "not scanned after remediation: ssh: connection reset"
+
+
+def test_a_failed_scan_after_remediation_leaves_the_after_state_unknown():
+    fold = _fold(
+        {"type": "window", "host": "a", "result": {"play_hosts": ["a"], "batch": ["a"]}},
+        {"type": "scan", "host": "a", "verdict": NON_COMPLIANT},
+        {"type": "evidence", "host": "a", "event": "plan", "data": {"install": "clamav"}},
+        {"type": "scan", "host": "a", "verdict": COMPLIANT},
+        {"type": "failed", "host": "a", "action": "avshift.remediation.av_scan", "message": "rpm"},
+        _stats("a"),
+    )
+    host = _report(fold)["a"]
+    assert host["status"] == "failed"
+    assert host["after"] is None and host["after_unknown"].endswith(": rpm")
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        {"install": None, "remove": []},  # nothing to do
+        {"install": "clamav", "remove": [{"name": "kesl"}], "held": ["a server"]},  # refused
+    ],
+    ids=["nothing-to-do", "held"],
+)
+def test_a_host_left_untouched_is_shown_after_as_it_was(plan):
+    fold = _fold(
+        {"type": "window", "host": "a", "result": {"play_hosts": ["a"], "batch": ["a"]}},
+        {"type": "scan", "host": "a", "verdict": NON_COMPLIANT},
+        {"type": "evidence", "host": "a", "event": "plan", "data": plan},
+        _stats("a"),
+    )
+    host = _report(fold)["a"]
+    assert host["after"] == host["before"] and host["after"]["compliant"] is False
+    assert "after_unknown" not in host
 
 
 def test_a_completed_run_has_no_interrupted_host():
