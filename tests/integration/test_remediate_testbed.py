@@ -60,6 +60,8 @@ def _remediate_argv(
         str(tmp_path / report),
         "-e",
         f"@{tmp_path / 'secrets.yml'}",
+        # Automation's way to start a real run: no terminal to type the change id at.
+        "--yes",
         *args,
     ]
 
@@ -97,6 +99,81 @@ def test_failed_replacement_keeps_kaspersky_and_stops_later_batches(tmp_path, ho
     assert statuses[healthy]["status"] == "deferred"
     assert "max_fail_percentage" in statuses[healthy]["message"]
     assert installed(healthy, "kesl") and not installed(healthy, "clamav-daemon")
+
+
+def _packages(name: str) -> set[tuple[str, str]]:
+    """The host's installed packages and versions, as dpkg itself lists them."""
+    listed = in_host(
+        name, "dpkg-query", "-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\n"
+    )
+    rows = (line.split("\t") for line in listed.stdout.splitlines())
+    return {(package, version) for status, package, version in rows if status.startswith("ii")}
+
+
+def test_preflight_refuses_a_missing_signature_source_before_anything_changes(tmp_path, hosts):
+    (host,) = hosts(1)
+    missing = tmp_path / "no-such-signatures"
+    database = dpkg_status_hash(host)
+    for mode in ("--check", None):
+        done, report = remediate(
+            tmp_path,
+            [host],
+            "-e",
+            f"avshift_install_clamav_signature_source={missing}",
+            *([mode] if mode else []),
+            report=f"r{mode or ''}",
+        )
+        assert done.returncode == 3, done.stdout[-3000:] + done.stderr[-3000:]
+        (entry,) = report["hosts"]
+        assert entry["status"] == "failed"
+        # The host, what is wrong and the fix, in the dry run as in the real run.
+        assert entry["message"].startswith("preflight: avshift_install_clamav_signature_source")
+        assert str(missing) in entry["message"] and "nothing was changed" in entry["message"]
+        assert [a["event"] for a in entry["actions"]] == ["plan"]
+    assert dpkg_status_hash(host) == database
+    assert installed(host, "kesl") and not installed(host, "clamav-daemon")
+
+
+def test_a_failed_replacement_leaves_evidence_that_matches_the_host(tmp_path, hosts):
+    (host,) = hosts(1)
+    # A signature source whose one file clamd cannot load: the packages go on, clamd
+    # does not come up, and the replacement fails after changing the host.
+    broken = tmp_path / "broken-signatures"
+    broken.mkdir()
+    (broken / "avshift-broken.hdb").write_text("this line is not a signature\n")
+    packages_before = _packages(host)
+
+    done, report = remediate(
+        tmp_path, [host], "-e", f"avshift_install_clamav_signature_source={broken}"
+    )
+    assert done.returncode == 3, done.stdout[-3000:] + done.stderr[-3000:]
+    (entry,) = report["hosts"]
+    assert entry["status"] == "failed"
+    assert entry["message"].startswith("left protected by kesl"), entry["message"]
+    # Every package the package manager put on the host is in the evidence, with the
+    # version dpkg has, and nothing else: the record matches the host.
+    installed_now = _packages(host) - packages_before
+    assert any(name == "clamav-daemon" for name, _ in installed_now)
+    (changes,) = [a["data"] for a in entry["actions"] if a["event"] == "changes"]
+    recorded = {(p["name"], p["version"]) for p in changes["packages"]["installed"]}
+    assert recorded == installed_now
+    assert changes["packages"]["removed"] == []  # Kaspersky stays: the host is protected
+    # The after-state is a scan made after the failure, not the scan before it.
+    assert [a["event"] for a in entry["actions"]] == ["plan", "changes", "verified"]
+    assert entry["after"]["compliant"] is False
+    assert [p["vendor"] for p in entry["after"]["approved"]] == ["clamav"]
+    assert not entry["after"]["approved"][0]["active"]
+    assert entry["before"]["approved"] == []
+    # The evidence is among the hashed files.
+    sums = (tmp_path / "r" / "SHA256SUMS").read_text()
+    assert "report.json" in sums and "journal.jsonl" in sums
+
+    # The next dry run plans from the host as it is: ClamAV there but not protecting.
+    done, plan_report = remediate(tmp_path, [host], "--check", report="dry")
+    assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
+    (planned,) = plan_report["hosts"]
+    assert planned["before"]["approved"] == entry["after"]["approved"]
+    assert planned["plan"]["install"] == "clamav"
 
 
 # --- a record that survives the run: interrupted, killed, locked ---------------------

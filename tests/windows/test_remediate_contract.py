@@ -179,7 +179,11 @@ def window_now() -> str:
     return f"{start.isoformat(timespec='minutes')}/{end.isoformat(timespec='minutes')}"
 
 
-def run_remediation(workdir: Path, host: FakeKesServer) -> PlaybookRun:
+def run_remediation(
+    workdir: Path, host: FakeKesServer, passwords: dict[str, Any] | None = None
+) -> PlaybookRun:
+    if passwords is None:
+        passwords = {"kes_windows": {"login": "KLAdmin", "password": KES_PASSWORD}}
     workdir.mkdir(parents=True, exist_ok=True)
     play = {
         "name": "remediate",
@@ -192,9 +196,7 @@ def run_remediation(workdir: Path, host: FakeKesServer) -> PlaybookRun:
                     "avshift_remediate_change_id": "CHG0014014",
                     "avshift_remediate_window": window_now(),
                     "avshift_remediate_reboot": "never",
-                    "avshift_remediate_passwords": {
-                        "kes_windows": {"login": "KLAdmin", "password": KES_PASSWORD}
-                    },
+                    "avshift_remediate_passwords": passwords,
                     "avshift_install_timeout": TIMEOUT,
                 },
             }
@@ -254,3 +256,18 @@ def test_fake_winrm_contract_remediate_server_ends_compliant(remediated):
     verified = evidence(run, "verified")["data"]
     assert verified.get("compliant") is True, verified
     assert KES_PASSWORD not in run.stdout
+
+
+def test_fake_winrm_contract_remediate_without_the_uninstall_password_changes_nothing(tmp_path):
+    host = FakeKesServer(json.loads(FIXTURE.read_text(encoding="utf-8")))
+    run = run_remediation(tmp_path, host, passwords={})
+    assert run.returncode != 0, run.explain("a run without the KES password went on")
+    # Refused by the preflight: no feature added, nothing removed, Defender left alone.
+    names = host.names()
+    assert not {"win_feature", "win_command"} & set(names), names
+    assert not any(name.startswith("win_powershell:") for name in names), names
+    assert host.kes_installed is True
+    message = " ".join(str(r.result.get("msg")) for r in run.records if r.status == "failed")
+    assert "preflight: no uninstall password for kes_windows" in message
+    assert "avshift_remediate_passwords.kes_windows" in message
+    assert "nothing was changed" in message
