@@ -84,6 +84,18 @@ options:
       - An entry that names no catalogue vendor and product fails the filter.
     type: list
     elements: str
+  role:
+    description:
+      - The role whose variables the plan's notes and messages name
+        (C(avshift_<role>_passwords), C(avshift_<role>_remove_residue)).
+    type: str
+    choices: [uninstall, remediate]
+    default: uninstall
+  remove_residue:
+    description:
+      - Whether the run deletes the paths the products leave behind; the summary then
+        says C(delete <paths>) or C(leave <paths>). Null names the variable that decides.
+    type: bool
 notes:
   - C(msiexec) exit codes 0, 1605 (already gone), 1641 and 3010 (reboot) count as done;
     1618 (another installation running) is tried again and 1641 waited out; 1603 on a
@@ -218,9 +230,18 @@ _value:
 """
 
 
-def removal_plan(scan, passwords=None, mask=False, confirmed=None):
+def removal_plan(
+    scan, passwords=None, mask=False, confirmed=None, role="uninstall", remove_residue=None
+):
     try:
-        return _removal_plan(scan, passwords=passwords, mask=bool(mask), confirmed=confirmed)
+        return _removal_plan(
+            scan,
+            passwords=passwords,
+            mask=bool(mask),
+            confirmed=confirmed,
+            role=role,
+            remove_residue=None if remove_residue is None else bool(remove_residue),
+        )
     except (PlanError, InputError) as exc:
         raise AnsibleFilterError(f"removal_plan: {exc}") from None
 

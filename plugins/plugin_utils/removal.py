@@ -216,14 +216,30 @@ def _check_scan(scan, catalogue: Catalogue) -> tuple[str, str, Mapping]:
     return os_family, str(host), inventory
 
 
-def _check_passwords(passwords, catalogue: Catalogue) -> dict[str, dict[str, str]] | None:
+# The roles that plan removals; messages and plans name their variables, so that an
+# operator of the remediate role reads avshift_remediate_passwords, not the uninstall
+# role's name for the same thing.
+ROLES = ("uninstall", "remediate")
+
+
+def role_variable(role: str, name: str) -> str:
+    """The role's own name of a variable: avshift_<role>_<name>."""
+    if role not in ROLES:
+        raise PlanError(f"role: expected one of {', '.join(ROLES)}, got {role!r}")
+    return f"avshift_{role}_{name}"
+
+
+def _check_passwords(
+    passwords, catalogue: Catalogue, role: str
+) -> dict[str, dict[str, str]] | None:
     if passwords is None:
         return None
-    _expect_mapping(passwords, "passwords (avshift_uninstall_passwords)")
+    variable = role_variable(role, "passwords")
+    _expect_mapping(passwords, f"passwords ({variable})")
     known = {product.id for products in catalogue.products.values() for product in products}
     checked: dict[str, dict[str, str]] = {}
     for product_id, credentials in passwords.items():
-        where = f"avshift_uninstall_passwords.{product_id}"
+        where = f"{variable}.{product_id}"
         if product_id not in known:
             takes = sorted(
                 {
@@ -595,13 +611,13 @@ def _msiexec_failures(context: dict) -> dict[str, str]:
     if context["protected"] and context["needs_password"]:
         messages[str(MSIEXEC_FATAL)] = (
             f"{failed}, a fatal error: {name} is password-protected and no password was "
-            f"given (avshift_uninstall_passwords.{context['product']}), the likely cause "
+            f"given ({context['passwords_variable']}.{context['product']}), the likely cause "
             "if its protection is on; its log says"
         )
     elif context["protected"]:
         messages[str(MSIEXEC_FATAL)] = (
             f"{failed}, a fatal error: a wrong password in "
-            f"avshift_uninstall_passwords.{context['product']} is one cause; its log says"
+            f"{context['passwords_variable']}.{context['product']} is one cause; its log says"
         )
     return messages
 
@@ -621,7 +637,7 @@ def mask_credentials(text: str, passwords: Mapping | None, product_id: str) -> s
     return text
 
 
-def _step(finding, os_family, host, inventory, catalogue, passwords, mask, where) -> dict:
+def _step(finding, os_family, host, inventory, catalogue, passwords, mask, where, role) -> dict:
     """One product's removal; hold and hold_reason are decided by removal_plan."""
     vendor, product_id, name = finding["vendor"], finding["product"], finding["name"]
     product = None
@@ -635,6 +651,7 @@ def _step(finding, os_family, host, inventory, catalogue, passwords, mask, where
     protected = bool(templates)
     credentials = None if passwords is None else passwords.get(product_id)
     needs_password = protected and credentials is None
+    passwords_variable = role_variable(role, "passwords")
     notes: list[str] = []
     properties: list[str] = []
     if protected:
@@ -642,11 +659,11 @@ def _step(finding, os_family, host, inventory, catalogue, passwords, mask, where
             properties = _render_properties(templates, None, "", True)
         elif credentials is not None:
             properties = _render_properties(
-                templates, credentials, f"avshift_uninstall_passwords.{product_id}", mask
+                templates, credentials, f"{passwords_variable}.{product_id}", mask
             )
         else:
             notes.append(
-                f"password-protected: without avshift_uninstall_passwords.{product_id} msiexec "
+                f"password-protected: without {passwords_variable}.{product_id} msiexec "
                 "runs without the password, and fails with 1603 if protection is on"
             )
     step = {
@@ -680,6 +697,7 @@ def _step(finding, os_family, host, inventory, catalogue, passwords, mask, where
             "product": product_id,
             "protected": protected,
             "needs_password": needs_password,
+            "passwords_variable": passwords_variable,
         }
         step["windows"] = _windows_actions(finding, inventory, properties, context, where)
         step["packages"] = [action["display_name"] for action in step["windows"]]
@@ -696,7 +714,7 @@ def _step(finding, os_family, host, inventory, catalogue, passwords, mask, where
     return step
 
 
-def _residue_step(entry, os_family, catalogue, where) -> dict:
+def _residue_step(entry, os_family, catalogue, where, role) -> dict:
     _expect_mapping(entry, where)
     vendor = _expect_text(entry.get("vendor"), f"{where}.vendor")
     evidence = _expect_list(entry.get("evidence"), f"{where}.evidence")
@@ -724,7 +742,8 @@ def _residue_step(entry, os_family, catalogue, where) -> dict:
         "hold": None,
         "hold_reason": None,
         "notes": [
-            "paths left without software: removed only with avshift_uninstall_remove_residue"
+            "paths left without software: removed only with "
+            + role_variable(role, "remove_residue")
         ],
     }
     return step
@@ -738,8 +757,12 @@ def _masked(argv: list[str], properties: int) -> list[str]:
     return [*head, *(item.split("=", 1)[0] + "=" + MASK for item in tail)]
 
 
-def _summary(step: dict, properties: int) -> str:
-    """One line saying what the step does, never with a secret in it."""
+def _summary(step: dict, properties: int, role: str, remove_residue: bool | None) -> str:
+    """One line saying what the step does, never with a secret in it.
+
+    remove_residue: whether the run deletes the paths left behind; None (not known to
+    the caller) names the variable that decides.
+    """
     where = (
         step["name"] if step["residue"] else f"{step['name']} ({step['vendor']}/{step['product']})"
     )
@@ -760,7 +783,12 @@ def _summary(step: dict, properties: int) -> str:
             count = properties if action["product_code"] else 0
             actions.append(" ".join(_masked(action["argv"], count)))
     if step["paths"]:
-        actions.append(f"with avshift_uninstall_remove_residue delete {', '.join(step['paths'])}")
+        paths, variable = ", ".join(step["paths"]), role_variable(role, "remove_residue")
+        actions.append(
+            f"with {variable} delete {paths}"
+            if remove_residue is None
+            else (f"delete {paths}" if remove_residue else f"leave {paths} ({variable} is off)")
+        )
     return f"{where}: {'; '.join(actions) or 'nothing to do'}"
 
 
@@ -780,11 +808,18 @@ def removal_plan(
     mask: bool = False,
     catalogue: Catalogue | None = None,
     confirmed=None,
+    role: str = "uninstall",
+    remove_residue: bool | None = None,
 ) -> list[dict]:
-    """The ordered removal steps for one host's av_scan result (see the module docstring)."""
+    """The ordered removal steps for one host's av_scan result (see the module docstring).
+
+    role: the role whose variables messages name; remove_residue: whether the run will
+    delete the paths left behind, when the caller knows (the summary says so).
+    """
     catalogue = catalogue or load_catalogue()
+    role_variable(role, "passwords")  # an unknown role fails before anything else
     os_family, host, inventory = _check_scan(scan, catalogue)
-    checked_passwords = _check_passwords(passwords, catalogue)
+    checked_passwords = _check_passwords(passwords, catalogue, role)
     checked_confirmed = _check_confirmed(confirmed, catalogue)
     steps = []
     for position, finding in enumerate(_expect_list(scan["disallowed"], "disallowed")):
@@ -798,12 +833,13 @@ def removal_plan(
             checked_passwords,
             mask,
             f"disallowed[{position}]",
+            role,
         )
         product = catalogue.product(step["vendor"], step["product"], os_family)
         _hold(step, finding["evidence"], product, inventory, catalogue, checked_confirmed)
         steps.append(step)
     for position, entry in enumerate(_expect_list(scan.get("residue") or [], "residue")):
-        step = _residue_step(entry, os_family, catalogue, f"residue[{position}]")
+        step = _residue_step(entry, os_family, catalogue, f"residue[{position}]", role)
         paths = [{"kind": "path", "value": path} for path in step["paths"]]
         _hold(step, paths, None, inventory, catalogue, checked_confirmed)
         steps.append(step)
@@ -811,7 +847,7 @@ def removal_plan(
     if os_family == "windows":
         _hold_disagreements(steps, catalogue, os_family)
     for step in steps:
-        step["summary"] = _summary(step, step.pop("properties", 0))
+        step["summary"] = _summary(step, step.pop("properties", 0), role, remove_residue)
     # sorted() is stable: equal ranks keep the scan's order.
     return sorted(steps, key=lambda step: _rank(step, catalogue))
 

@@ -1009,6 +1009,45 @@ def test_residue_takes_only_the_paths_of_its_evidence_and_protects_nothing():
     )
 
 
+def test_a_remediation_plan_names_the_remediate_roles_variables():
+    plan = removal_plan(
+        kes_and_agent(), passwords={"klnagent": {"password": "P@ss"}}, role="remediate"
+    )
+    kes = step_of(plan, "kes_windows")
+    assert any("avshift_remediate_passwords.kes_windows" in note for note in kes["notes"])
+    message = uninstall_outcome(action_of(plan, "kes_windows"), 1603)["message"]
+    assert "(avshift_remediate_passwords.kes_windows)" in message
+    message = uninstall_outcome(action_of(plan, "klnagent"), 1603)["message"]
+    assert "a wrong password in avshift_remediate_passwords.klnagent" in message
+    # (avshift_uninstall_busy_retries stays: the remediate role has no name of its own for it.)
+    assert "avshift_uninstall_passwords" not in str(plan)
+    with pytest.raises(PlanError, match=r"avshift_remediate_passwords\.kes_wndows: no such"):
+        removal_plan(kes_and_agent(), passwords={"kes_wndows": {}}, role="remediate")
+    [residue] = removal_plan(linux_scan([], paths=["/var/opt/kaspersky"]), role="remediate")
+    assert residue["notes"] == [
+        "paths left without software: removed only with avshift_remediate_remove_residue"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("remove_residue", "says"),
+    [
+        (True, "delete /var/opt/kaspersky"),
+        (False, "leave /var/opt/kaspersky (avshift_remediate_remove_residue is off)"),
+        (None, "with avshift_remediate_remove_residue delete /var/opt/kaspersky"),
+    ],
+)
+def test_the_summary_says_whether_the_residue_will_be_deleted(remove_residue, says):
+    scan = linux_scan([], paths=["/var/opt/kaspersky"])
+    [step] = removal_plan(scan, role="remediate", remove_residue=remove_residue)
+    assert step["summary"] == f"Kaspersky residue: {says}"
+
+
+def test_an_unknown_role_is_refused():
+    with pytest.raises(PlanError, match="role: expected one of uninstall, remediate, got 'audit'"):
+        removal_plan(linux_scan([]), role="audit")
+
+
 def test_summaries_say_who_stops_the_services_and_mask_only_msiexec_properties():
     linux = step_of(
         removal_plan(linux_scan([("kesl", "dpkg", KASPERSKY)], services=["kesl"])), "kesl"
