@@ -21,7 +21,7 @@ def _ev(*pairs: tuple[str, str]) -> list[dict]:
 
 
 def sample_hosts() -> list[dict]:
-    return [
+    hosts = [
         {
             "host": "web-01",
             "status": "compliant",
@@ -167,6 +167,15 @@ def sample_hosts() -> list[dict]:
             "residue": [],
         },
     ]
+    # What av_scan could not read, as outcome.py keeps it.
+    hosts[1]["unreadable"] = [
+        {"part": "services", "reason": "systemctl list-units failed: Failed to connect to bus"}
+    ]
+    for host in hosts:
+        # Ansible's count of the host's changed tasks, outcome.py's proof that an audit
+        # changed nothing.
+        host["changed"] = 0
+    return hosts
 
 
 def sample_report(kind: str = "audit") -> dict:
@@ -197,6 +206,8 @@ def sample_report(kind: str = "audit") -> dict:
 
 CHANGE_ID = "CHG0012345"
 OPERATOR = "Ирина Петрова"
+OS_ACCOUNT = "ipetrova"
+CHANGE_ID_PATTERN = "^CHG[0-9]{7}$"
 WINDOW = {"start": "2026-12-01T22:00:00+01:00", "end": "2026-12-02T04:00:00+01:00"}
 KES_CODE = "{7A4192A1-84C4-4E90-A31B-B4E3E8E4CFC1}"
 KLNAGENT_CODE = "{2924BEDA-E0D7-4DAF-A224-50D2E0B12F5B}"
@@ -207,6 +218,13 @@ REPLACEMENT_FAILED = (
     "replacement failed: clamav-daemon did not become active"
 )
 
+CLAMAV_INACTIVE = {
+    "vendor": "clamav",
+    "product": "clamav",
+    "name": "ClamAV",
+    "active": False,
+    "evidence": _ev(("package", "clamav-daemon 1.0.7")),
+}
 CLAMAV_ACTIVE = {
     "vendor": "clamav",
     "product": "clamav",
@@ -261,13 +279,58 @@ def _action(event: str, at: str, **data) -> dict:
     return {"event": event, "at": at, "data": data}
 
 
-def _remove(item: dict, packages=(), windows=()) -> dict:
+def _remove(item: dict, packages=(), windows=(), services=(), needs_password=False) -> dict:
+    """A removal step of a plan, as the removal planner writes it (removal.py), with the
+    one line that says what it does."""
+    where = f"{item['name']} ({item['vendor']}/{item['product']})"
+    steps = [f"stop and disable {', '.join(services)}"] if services else []
+    if packages:
+        steps.append(f"remove deb packages {', '.join(packages)}")
+    steps += [f"msiexec.exe /x {code} /qn /norestart" for _, code in windows]
+    notes = []
+    if needs_password:
+        notes.append(
+            f"password-protected: without avshift_remediate_passwords.{item['product']} "
+            "msiexec runs without the password, and fails with 1603 if protection is on"
+        )
     return {
         "vendor": item["vendor"],
         "product": item["product"],
         "name": item["name"],
-        "packages": list(packages),
-        "windows": [{"display_name": name, "product_code": code} for name, code in windows],
+        "os_family": "windows" if windows else "linux",
+        "residue": False,
+        "services": list(services),
+        "packages": list(packages) or [name for name, _ in windows],
+        "packages_by_source": {"deb": list(packages)} if packages else {},
+        "windows": [
+            {
+                "display_name": name,
+                "product_code": code,
+                "argv": ["msiexec.exe", "/x", code, "/qn", "/norestart"],
+                "manual": False,
+                "reason": None,
+            }
+            for name, code in windows
+        ],
+        "protected": needs_password,
+        "needs_password": needs_password,
+        "paths": [],
+        "hold": None,
+        "hold_reason": None,
+        "notes": notes,
+        "summary": f"{where}: {'; '.join(steps)}",
+    }
+
+
+def _plan(install, order, remove, missing_passwords=()) -> dict:
+    """A host's plan, as the remediate role records it (plan.yml)."""
+    return {
+        "install": install,
+        "install_order": order,
+        "remove": remove,
+        "held": [],
+        "missing_passwords": list(missing_passwords),
+        "reboot_policy": "if_required",
     }
 
 
@@ -295,7 +358,12 @@ def _entry(name: str, status: str, os_family: str | None, seconds=None, message=
         "plan": None,
         "actions": [],
         "reboot": None,
+        "changed": 0,
     }
+
+
+# Ansible's count of changed tasks on each host the real run changed.
+CHANGED_TASKS = {"db-02": 7, CYRILLIC_HOST: 9, "kiosk-04": 6, "=cmd|' /C calc'!A0": 2, "lab-09": 3}
 
 
 def remediation_hosts(check_mode: bool = False) -> list[dict]:
@@ -308,36 +376,32 @@ def remediation_hosts(check_mode: bool = False) -> list[dict]:
             "evidence": _ev(("path", "C:\\ProgramData\\Kaspersky Lab")),
         }
     ]
-    db_plan = {
-        "install": "clamav",
-        "install_order": "before-removal",
-        "remove": [_remove(KESL, ["kesl"]), _remove(KLNAGENT_LINUX, ["klnagent64"])],
-        "reboot_policy": "if_required",
-    }
-    pc_plan = {
-        "install": "microsoft",
-        "install_order": "after-removal",
-        "remove": [
-            _remove(KES_WINDOWS, windows=[(CYRILLIC_PRODUCT, KES_CODE)]),
+    db_plan = _plan(
+        "clamav",
+        "before-removal",
+        [
+            _remove(KESL, ["kesl"], services=["kesl"]),
+            _remove(KLNAGENT_LINUX, ["klnagent64"], services=["klnagent"]),
+        ],
+    )
+    pc_plan = _plan(
+        "microsoft",
+        "after-removal",
+        [
+            _remove(KES_WINDOWS, windows=[(CYRILLIC_PRODUCT, KES_CODE)], needs_password=True),
             _remove(KLNAGENT_WINDOWS, windows=[(XSS_IMG, KLNAGENT_CODE)]),
         ],
-        "reboot_policy": "if_required",
-    }
-    kiosk_plan = {
-        "install": "microsoft",
-        "install_order": "after-removal",
-        "remove": [
+        missing_passwords=["kes"],
+    )
+    kiosk_plan = _plan(
+        "microsoft",
+        "after-removal",
+        [
             _remove(KES_WINDOWS, windows=[(CYRILLIC_PRODUCT, KES_CODE)]),
             _remove(KLNAGENT_WINDOWS, windows=[("Kaspersky Network Agent", KLNAGENT_CODE)]),
         ],
-        "reboot_policy": "if_required",
-    }
-    failed_plan = {
-        "install": "clamav",
-        "install_order": "before-removal",
-        "remove": [_remove(KESL, ["kesl"])],
-        "reboot_policy": "if_required",
-    }
+    )
+    failed_plan = _plan("clamav", "before-removal", [_remove(KESL, ["kesl"], services=["kesl"])])
     plan_at = "2026-12-01T22:01:02+01:00"
     hosts = [
         _remediated(
@@ -349,12 +413,12 @@ def remediation_hosts(check_mode: bool = False) -> list[dict]:
             None,
         ),
         _remediated(
-            _entry("db-02", "compliant", "linux", 184.3),
+            _entry("db-02", "compliant", "linux", 0.9),
             _verdict(False, disallowed=[KESL, KLNAGENT_LINUX], approved=[]),
             _verdict(True, approved=[CLAMAV_ACTIVE]),
             db_plan,
             [
-                _action("plan", plan_at, install="clamav", remove=["kesl", "klnagent"]),
+                _action("plan", plan_at, **db_plan),
                 _action(
                     "installed",
                     "2026-12-01T22:02:10+01:00",
@@ -369,12 +433,12 @@ def remediation_hosts(check_mode: bool = False) -> list[dict]:
             "not-needed",
         ),
         _remediated(
-            _entry(CYRILLIC_HOST, "compliant", "windows", 1093.0),
+            _entry(CYRILLIC_HOST, "compliant", "windows", 3.4),
             _verdict(False, disallowed=[KES_WINDOWS, KLNAGENT_WINDOWS]),
             _verdict(True, approved=[DEFENDER_ACTIVE], residue=residue),
             pc_plan,
             [
-                _action("plan", "2026-12-01T23:50:12+01:00", install="microsoft"),
+                _action("plan", "2026-12-01T23:50:12+01:00", **pc_plan),
                 _action(
                     "removed",
                     "2026-12-01T23:58:40+01:00",
@@ -407,26 +471,50 @@ def remediation_hosts(check_mode: bool = False) -> list[dict]:
                 "kiosk-04",
                 "non-compliant",
                 "windows",
-                402.8,
+                2.6,
                 "the scan after remediation still finds Kaspersky Network Agent",
             ),
             _verdict(False, disallowed=[KES_WINDOWS, KLNAGENT_WINDOWS]),
             _verdict(False, disallowed=[KLNAGENT_WINDOWS], approved=[DEFENDER_ACTIVE]),
             kiosk_plan,
             [
-                _action("plan", plan_at, install="microsoft"),
+                _action("plan", plan_at, **kiosk_plan),
                 _action("removed", "2026-12-01T22:09:30+01:00", product="kes", msiexec=0),
                 _action("removed", "2026-12-01T22:10:02+01:00", product="klnagent", msiexec=1605),
                 _action("verified", "2026-12-01T22:12:44+01:00", compliant=False),
             ],
             "not-needed",
         ),
+        # Its replacement failed: scanned again, and what its own state shows changed.
         _remediated(
-            _entry("=cmd|' /C calc'!A0", "failed", "linux", 96.1, REPLACEMENT_FAILED),
+            _entry("=cmd|' /C calc'!A0", "failed", "linux", 0.8, REPLACEMENT_FAILED),
             _verdict(False, disallowed=[KESL]),
-            None,
+            _verdict(False, disallowed=[KESL], approved=[CLAMAV_INACTIVE]),
             failed_plan,
-            [_action("plan", plan_at, install="clamav", remove=['=HYPERLINK("x")'])],
+            [
+                _action("plan", plan_at, **failed_plan),
+                _action(
+                    "installed",
+                    "2026-12-01T22:02:55+01:00",
+                    vendor="clamav",
+                    active=[],
+                    note='=HYPERLINK("x")',
+                ),
+                _action(
+                    "changes",
+                    "2026-12-01T22:03:20+01:00",
+                    packages={
+                        "installed": [
+                            {"name": "clamav", "source": "deb", "version": "1.0.7"},
+                            {"name": "clamav-daemon", "source": "deb", "version": "1.0.7"},
+                        ],
+                        "removed": [],
+                        "upgraded": [],
+                    },
+                    services={"started": [], "stopped": []},
+                    paths={"unknown": "the scan after could not read it: permission denied"},
+                ),
+            ],
             None,
         ),
         _entry(
@@ -440,14 +528,14 @@ def remediation_hosts(check_mode: bool = False) -> list[dict]:
                 "lab-09",
                 "interrupted",
                 "linux",
-                38.4,
+                0.7,
                 "run interrupted after installing the replacement",
             ),
             _verdict(False, disallowed=[KESL]),
             None,
             failed_plan,
             [
-                _action("plan", plan_at, install="clamav"),
+                _action("plan", plan_at, **failed_plan),
                 _action("installed", "2026-12-01T22:04:51+01:00", vendor="clamav"),
             ],
             None,
@@ -455,6 +543,14 @@ def remediation_hosts(check_mode: bool = False) -> list[dict]:
         _entry("pos-11", "deferred", "windows", message=WINDOW_CLOSED),
         _entry("pos-12", "deferred", "linux", message=BATCH_FAILED),
     ]
+    for host in hosts:
+        host["changed"] = 0 if check_mode else CHANGED_TASKS.get(host["host"], 0)
+    if not check_mode:
+        # The run stopped before it scanned the host again: its state after is unknown.
+        interrupted = next(host for host in hosts if host["status"] == "interrupted")
+        interrupted["after_unknown"] = (
+            "not scanned after remediation: run interrupted after installing the replacement"
+        )
     if check_mode:
         for host in hosts:
             # A dry run scans and plans; nothing is installed, removed or rebooted.
@@ -485,8 +581,14 @@ def remediation_report(check_mode: bool = False) -> dict:
             "check_mode": check_mode,
             "change_id": CHANGE_ID,
             "operator": OPERATOR,
+            "os_account": OS_ACCOUNT,
+            "change_id_pattern": CHANGE_ID_PATTERN,
+            # The real run was confirmed at the prompt; a dry run is never asked.
+            "confirmation": None if check_mode else "typed",
             "window": dict(WINDOW),
-            "batch": "1,5,25%",
+            # The dry run's journal is an older one's: it kept serial's list, which the
+            # reports show as the operator wrote it, 1,5,25%.
+            "batch": [1, 5, "25%"] if check_mode else "1,5,25%",
             "max_fail_percentage": 10,
             "reboot_policy": "if_required",
         }
@@ -530,7 +632,13 @@ def drift_report() -> dict:
                 ],
                 "message": None,
             },
-            {"host": "app-03", "status": "unreachable", "was": "compliant", "appeared": []},
+            {
+                "host": "app-03",
+                "status": "unreachable",
+                "was": "compliant",
+                "appeared": [],
+                "message": "ssh: connect to host app-03 port 22: Connection timed out",
+            },
         ],
         "fixed": ["mail-05"],
         "newly_seen": [
@@ -620,6 +728,10 @@ def odd_audit_report() -> dict:
             "notes": "x<y & 'z'",
             "labels": {"site": "Москва", "rack": [1, 2]},
             "empty_list": [],
+            # An audit that changed something: the page warns.
+            "changed": 2,
+            # An older collector named the part alone.
+            "unreadable": ["packages"],
         },
         {
             "host": "pos-01",
@@ -662,6 +774,9 @@ def odd_remediation_report() -> dict:
             "max_fail_percentage": "ten",
             "reboot_policy": "weekly",
             "operator": None,
+            "os_account": None,
+            "change_id_pattern": None,
+            "confirmation": "maybe",
             "ticket_url": "https://example.invalid/CHG?a=1&b=<2>",
         }
     )
@@ -675,19 +790,68 @@ def odd_remediation_report() -> dict:
                 "product": "kes",
                 "packages": None,
                 "windows": [{"display_name": "KES <11>"}, {"product_code": KES_CODE}, {}],
+                "summary": "not this product's summary",
             },
         ],
+        "held": [
+            "Kaspersky Security Center (kaspersky/ksc): held, not removed: it manages other hosts",
+            {"name": "Acme Agent", "hold_reason": "no source confirms it"},
+        ],
+        "missing_passwords": ["kes", "ghost"],
         "notes": ["first", "second"],
         "owner": {"team": "desktop"},
+        "wait_seconds": 90,
     }
     actions = [
-        {"event": "plan", "data": {"install": None, "remove": [], "why": ""}},
+        # An older plan named what it removes, nothing more.
+        {"event": "plan", "data": {"install": None, "remove": ["klnagent"], "why": ""}},
         {"event": "removed", "at": "yesterday", "data": "raw text"},
         {"event": "removed", "at": "2026-12-01T23:59:30", "data": {"rc": 0, "ok": False}},
         {"event": "rollback", "at": "2026-12-01T23:59:59+00:00", "data": {"ratio": 0.25}},
         {"event": "verified", "at": "2026-12-02T00:00:10+00:00", "data": {"ids": [1, 2, 3]}},
         {"action": "uninstall", "at": "2026-12-02T00:00:11+00:00", "product": "<kesl>"},
         {"at": "2026-12-02T00:00:12+05:30", "data": None, "extra": {"x": [None]}},
+        {
+            "event": "takeover",
+            "at": "2026-12-02T00:00:13+00:00",
+            "data": {"run_id": "r-1", "pid": 4242, "reason": "its process is gone"},
+        },
+        {
+            "event": "installed",
+            "at": "2026-12-02T00:00:14+00:00",
+            "data": {"vendor": "microsoft", "active": True, "unprotected_seconds": 200.4},
+        },
+        {
+            "event": "installed",
+            "at": "2026-12-02T00:00:15+00:00",
+            "data": {"vendor": None, "deferred": True, "reboot_required": True},
+        },
+        {"event": "installed", "at": "2026-12-02T00:00:16+00:00", "data": {"active": None}},
+        {
+            "event": "removed",
+            "at": "2026-12-02T00:00:17+00:00",
+            "data": {"products": ["A", "B"], "reboot_required": False},
+        },
+        {
+            "event": "reboot",
+            "at": "2026-12-02T00:00:18+00:00",
+            "data": {"state": "done", "for": "the removal", "policy": "if_required"},
+        },
+        {"event": "reboot", "at": "2026-12-02T00:00:19+00:00", "data": {"state": "maybe"}},
+        {"event": "verified", "at": "2026-12-02T00:00:20+00:00", "data": {"compliant": True}},
+        # An event kind that came after this renderer: a table of what it holds.
+        {
+            "event": "changes",
+            "at": "2026-12-02T00:00:21+00:00",
+            "data": {
+                "packages": [
+                    {"name": "kes", "was": "12.6.0", "now": None},
+                    {"name": "defender", "now": "4.18"},
+                ],
+                "services": {"stopped": ["AVP.KES.12.6.0"], "started": []},
+                "mixed": [1, {"a": 2}],
+            },
+        },
     ]
     first = _entry("odd-01", "compliant", "windows", 12)
     first.update(
@@ -716,7 +880,22 @@ def odd_remediation_report() -> dict:
     )
     no_plan = _entry("odd-06", "unreachable", None, None, None)
     no_plan.update(actions=[{"event": "reboot", "at": "2026-12-02T01:00:00+01:00"}])
-    report["hosts"] = [first, unknown_verdict, left_alone, not_started, rebooting, no_plan]
+    # A failed host whose state after the remediation is unknown, and why.
+    unknown_after = _entry("odd-07", "failed", "linux", 0.3, "the scan after remediation failed")
+    unknown_after.update(
+        before=_verdict(False, disallowed=[KESL]),
+        plan={"install": "clamav", "install_order": "around-removal", "remove": []},
+        after_unknown="not scanned after remediation: the scan after remediation failed",
+    )
+    report["hosts"] = [
+        first,
+        unknown_verdict,
+        left_alone,
+        not_started,
+        rebooting,
+        no_plan,
+        unknown_after,
+    ]
     report["summary"] = summarize(report["hosts"])
     return report
 

@@ -206,7 +206,7 @@ def _header(page: Page, label: str):
 
 def test_sorting_a_column_reorders_rows_and_a_second_click_reverses(watched):
     page = watched.page
-    time_header = _header(page, "Time (s)")
+    time_header = _header(page, "Scan time")
     time_header.get_by_role("button").click()
     # Numeric order (12.5 after 3.2), and the host without a time stays last.
     assert watched.visible_hosts() == [
@@ -501,7 +501,9 @@ def test_a_remediated_host_shows_plan_timeline_and_before_after_side_by_side(
     summary.click()
     assert plan.is_visible()
     assert plan.get_by_text(CYRILLIC_PRODUCT, exact=True).first.is_visible()
-    assert plan.get_by_text("after the removal").is_visible()
+    assert plan.get_by_text(
+        f"Install microsoft after removing {CYRILLIC_PRODUCT} and Kaspersky Network Agent."
+    ).is_visible()
     assert plan.get_by_text(XSS_IMG, exact=True).is_visible()
     assert host.locator("tr.main .reboot").inner_text() == "Pending"
     before, after = host.locator(".verdict").all()

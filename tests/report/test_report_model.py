@@ -8,10 +8,17 @@ import json
 
 import pytest
 
+from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import CONFIRMATIONS
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import InputError
 from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model import (
+    NOT_CONFIRMED,
+    NOT_CONFIRMED_DRY_RUN,
     action_data,
+    batch_text,
     checked_report,
+    confirmation_text,
+    duration_text,
+    remediation_seconds,
     since_last_run,
 )
 
@@ -133,3 +140,80 @@ def test_a_hosts_drift_line_says_how_it_changed_since_the_last_run():
         "unchanged",
     ]
     assert since_last_run("web-01", {}) == "no earlier run"
+
+
+@pytest.mark.parametrize(
+    ("batch", "shown"),
+    [
+        ("1,5,25%", "1,5,25%"),
+        # An older journal kept serial's list: the operator wrote 1,5,25%.
+        ([1, 5, "25%"], "1,5,25%"),
+        (["10%"], "10%"),
+        (5, "5"),
+        ("", None),
+        ([], None),
+        (None, None),
+    ],
+)
+def test_a_batch_is_shown_as_the_operator_wrote_it(batch, shown):
+    assert batch_text(batch) == shown
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (0.41, "0.4 s"),
+        (0.9, "0.9 s"),
+        (0, "0 s"),
+        (12.5, "12.5 s"),
+        (44, "44 s"),
+        (59.96, "1 min 0 s"),
+        (200, "3 min 20 s"),
+        (3599.6, "1 h 0 min"),
+        (6 * 3600 + 59, "6 h 0 min"),
+        (-1, None),
+        (True, None),
+        (None, None),
+        ("44", None),
+    ],
+)
+def test_a_duration_is_given_in_the_units_a_person_reads(seconds, shown):
+    assert duration_text(seconds) == shown
+
+
+def _timed(*times: str) -> dict:
+    return {"actions": [{"event": "removed", "at": at, "data": {}} for at in times]}
+
+
+def test_a_remediation_lasts_from_the_hosts_first_evidence_to_its_last():
+    host = _timed("2026-12-01T22:01:02+01:00", "2026-12-01T21:04:05+00:00", "bad", None)
+    # Offsets are compared as instants; a time that does not parse is left out.
+    assert remediation_seconds(host) == 183
+    assert remediation_seconds({**host, "actions": host["actions"][::-1]}) == 183
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        # A dry run's plan alone, a host left alone, one that never started.
+        _timed("2026-12-01T22:01:02+01:00"),
+        {"actions": []},
+        {},
+        _timed("2026-12-01T22:01:02+01:00", "2026-12-01T22:01:02+01:00"),
+        # Times with and without an offset cannot be compared.
+        _timed("2026-12-01T22:01:02", "2026-12-01T22:04:05+01:00"),
+    ],
+)
+def test_evidence_that_spans_no_time_has_no_remediation_time(host):
+    assert remediation_seconds(host) is None
+
+
+def test_a_confirmation_is_shown_with_its_meaning_and_its_absence_says_why():
+    for key, meaning in CONFIRMATIONS.items():
+        assert confirmation_text({"confirmation": key}) == meaning
+    assert confirmation_text({}) == NOT_CONFIRMED
+    assert confirmation_text({"confirmation": None, "check_mode": False}) == NOT_CONFIRMED
+    assert NOT_CONFIRMED == "not asked: started outside the avshift command"
+    # The avshift command asks only before a real run.
+    assert confirmation_text({"check_mode": True}) == NOT_CONFIRMED_DRY_RUN
+    assert confirmation_text({"confirmation": "later"}) == "later"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import html
 import json
 import os
 import re
@@ -17,10 +18,12 @@ import pytest
 from report_sample import (
     BATCH_FAILED,
     CHANGE_ID,
+    CHANGE_ID_PATTERN,
     CYRILLIC_HOST,
     CYRILLIC_PRODUCT,
     KES_CODE,
     OPERATOR,
+    OS_ACCOUNT,
     REPLACEMENT_FAILED,
     WINDOW,
     WINDOW_CLOSED,
@@ -30,6 +33,7 @@ from report_sample import (
     sample_report,
 )
 
+from ansible_collections.avshift.remediation.plugins.plugin_utils import contract
 from ansible_collections.avshift.remediation.plugins.plugin_utils import report as rep
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import InputError
 from ansible_collections.avshift.remediation.plugins.plugin_utils.report import model, writer
@@ -98,6 +102,9 @@ def test_remediation_json_round_trips_with_every_key_the_callback_writes(written
     assert {k: run[k] for k in model.CHANGE_RUN_KEYS} == {
         "change_id": CHANGE_ID,
         "operator": OPERATOR,
+        "os_account": OS_ACCOUNT,
+        "change_id_pattern": CHANGE_ID_PATTERN,
+        "confirmation": "typed",
         "window": WINDOW,
         "batch": "1,5,25%",
         "max_fail_percentage": 10,
@@ -228,6 +235,7 @@ def test_remediation_csv_appends_the_change_columns_and_audit_csv_does_not(writt
         "reboot",
         "before_status",
         "after_status",
+        "remediation_seconds",
     )
     audit = rep.write_reports(sample_report(), tmp_path / "audit")
     assert _header(audit) == list(rep.CSV_COLUMNS)
@@ -256,6 +264,8 @@ def test_remediation_csv_rows_carry_plan_actions_reboot_and_both_verdicts(writte
         "verified@2026-12-01T22:04:05+01:00"
     )
     assert (db["before_status"], db["after_status"]) == ("non-compliant", "compliant")
+    # From the plan to the final scan; duration_seconds stays the scan's own time.
+    assert (db["remediation_seconds"], db["duration_seconds"]) == ("183.0", "0.9")
     pc = rows[CYRILLIC_HOST]
     assert pc["plan_remove"] == f"{CYRILLIC_PRODUCT}; Kaspersky Network Agent"
     assert (pc["plan_install"], pc["reboot"]) == ("microsoft", "pending")
@@ -263,18 +273,20 @@ def test_remediation_csv_rows_carry_plan_actions_reboot_and_both_verdicts(writte
     assert (kiosk["before_status"], kiosk["after_status"]) == ("non-compliant", "non-compliant")
     failed = rows["'" + FAILED_HOST]
     assert failed["status"] == "failed" and failed["message"] == REPLACEMENT_FAILED
+    # Scanned again after its replacement failed.
     assert (failed["before_status"], failed["after_status"], failed["reboot"]) == (
         "non-compliant",
-        "",
+        "non-compliant",
         "",
     )
     web = rows["web-01"]
     assert (web["plan_install"], web["plan_remove"], web["actions"]) == ("", "", "")
+    assert web["remediation_seconds"] == ""
     assert (web["before_status"], web["after_status"]) == ("compliant", "")
     for name, why in (("pos-11", WINDOW_CLOSED), ("pos-12", BATCH_FAILED)):
         row = rows[name]
         assert (row["status"], row["message"]) == ("deferred", why)
-        assert [row[c] for c in rep.REMEDIATION_CSV_COLUMNS[1:]] == [""] * 6
+        assert [row[c] for c in rep.REMEDIATION_CSV_COLUMNS[1:]] == [""] * 7
 
 
 def test_remediation_csv_guards_plan_and_change_cells_against_formulas(tmp_path):
@@ -300,6 +312,8 @@ def test_dry_run_csv_has_plans_but_nothing_done(dry_run):
     assert db["plan_install"] == "clamav"
     assert db["actions"] == "plan@2026-12-01T22:01:02+01:00"
     assert (db["reboot"], db["after_status"]) == ("", "")
+    # A plan alone is no remediation to time.
+    assert db["remediation_seconds"] == ""
 
 
 # --- JUnit ---------------------------------------------------------------------------
@@ -336,6 +350,9 @@ def test_junit_properties_carry_the_change(written):
     assert props["kind"] == "remediation"
     assert props["run.change_id"] == CHANGE_ID
     assert props["run.operator"] == OPERATOR
+    assert props["run.os_account"] == OS_ACCOUNT
+    assert props["run.change_id_pattern"] == CHANGE_ID_PATTERN
+    assert props["run.confirmation"] == "typed"
     assert props["run.batch"] == "1,5,25%"
     assert props["run.max_fail_percentage"] == "10"
     assert props["run.reboot_policy"] == "if_required"
@@ -349,18 +366,39 @@ def test_junit_tells_what_was_done_to_each_host(written):
     out = cases[CYRILLIC_HOST].find("system-out").text
     assert [c.tag for c in cases[CYRILLIC_HOST]] == ["system-out"]
     assert "before: non-compliant; after: compliant" in out
-    assert "plan: install microsoft (after-removal); remove " + CYRILLIC_PRODUCT in out
+    assert "remediation time: 16 min 49 s; scan time: 3.4 s" in out.splitlines()
+    assert (
+        f"plan: install microsoft after removing {CYRILLIC_PRODUCT} and Kaspersky Network "
+        "Agent; reboot if required"
+    ) in out.splitlines()
+    assert f"no uninstall password: {CYRILLIC_PRODUCT} (kes)" in out.splitlines()
     assert f"display_name={XSS_IMG}" in out and f"note={XSS_NAME}" in out
-    assert "2026-12-02T00:07:01+01:00 reboot state=pending reason=msiexec 3010" in out
+    assert "2026-12-02T00:07:01+01:00 reboot: reboot pending; reason=msiexec 3010" in out
+    # Evidence in words: a structure is its keys and values, never JSON.
+    assert "defender=(RealTimeProtectionEnabled: yes, AMRunningMode: Normal)" in out
+    assert '{"' not in out and "': " not in out
     assert out.splitlines()[-1] == "reboot: pending"
     # A failure or an error carries it after its own text.
     failure = cases["kiosk-04"].find("failure")
     assert "Kaspersky Network Agent" in failure.get("message")
-    assert "verified compliant=false" in failure.text
+    assert "verified: the scan after remediation finds the host still non-compliant" in (
+        failure.text
+    )
     error = cases[FAILED_HOST].find("error")
     assert error.get("message") == REPLACEMENT_FAILED
     assert error.text.splitlines()[0] == REPLACEMENT_FAILED
-    assert "plan: install clamav (before-removal); remove Kaspersky Endpoint" in error.text
+    assert "plan: install clamav before removing Kaspersky Endpoint" in error.text
+    assert "installed: clamav installed, not active" in error.text
+    assert (
+        "changes: 2 packages installed, paths unknown; packages=(Installed: (Name: clamav, "
+        "Source: deb, Version: 1.0.7), (Name: clamav-daemon, Source: deb, Version: 1.0.7), "
+        "Removed: none, Upgraded: none)"
+    ) in error.text
+    # A host the run stopped before scanning again says why its state after is unknown.
+    interrupted = cases["lab-09"].find("error").text
+    assert (
+        "after: not scanned after remediation: run interrupted after installing the replacement"
+    ) in interrupted
     # A host left alone or never reached has nothing to add.
     assert "plan" not in "".join(cases["web-01"].itertext())
     assert [c.tag for c in cases["app-03"]] == ["error"]
@@ -427,6 +465,49 @@ def test_dry_run_html_says_nothing_was_changed(dry_run):
     assert page.count("DRY RUN") == 1
     assert "Plan (dry run: not carried out)" in page
     assert "Dry run: not scanned after" in page
+
+
+def test_change_panel_says_who_ran_the_change_how_it_started_and_the_sites_pattern(written):
+    panel = re.search(r'<section class="change".*?</section>', _html(written), re.S).group()
+    assert f'<dd data-field="operator">{OPERATOR}</dd>' in panel
+    assert f'<dd data-field="os-account">{OS_ACCOUNT}</dd>' in panel
+    meaning = contract.CONFIRMATIONS["typed"]
+    assert f'<dd data-field="confirmation">{meaning}</dd>' in panel
+    assert (
+        f'<dd data-field="change-id"><code class="change-id">{CHANGE_ID}</code> '
+        '<span class="origin">change id checked against '
+        f"<code>{CHANGE_ID_PATTERN}</code> (site&#x27;s own)</span></dd>"
+    ) in panel
+
+
+def test_change_panel_says_what_an_older_or_plainer_run_did_not_record(tmp_path):
+    report = remediation_report()
+    for key in ("operator", "os_account", "change_id_pattern", "confirmation"):
+        del report["run"][key]
+    panel = re.search(
+        r'<section class="change".*?</section>', _html(rep.write_reports(report, tmp_path)), re.S
+    ).group()
+    assert '<dd data-field="operator"><span class="none">not given</span></dd>' in panel
+    assert '<dd data-field="os-account"><span class="none">not recorded</span></dd>' in panel
+    assert (
+        '<dd data-field="confirmation">not asked: started outside the avshift command</dd>'
+    ) in panel
+    # The collection's own pattern is not worth a note.
+    assert f'<dd data-field="change-id"><code class="change-id">{CHANGE_ID}</code></dd>' in panel
+
+
+def test_a_dry_run_was_not_asked_to_confirm_and_keeps_an_older_journals_batch_as_written(
+    dry_run,
+):
+    page = _html(dry_run)
+    assert '<dd data-field="confirmation">not asked: a dry run changes nothing</dd>' in page
+    # The dry-run sample's journal kept serial's list, [1, 5, "25%"].
+    assert remediation_report(check_mode=True)["run"]["batch"] == [1, 5, "25%"]
+    assert '<dd data-field="batch">1,5,25%</dd>' in page
+    assert "[1, 5" not in page
+    props = {p.get("name"): p.get("value") for p in ET.parse(dry_run["junit"]).iter("property")}
+    assert props["run.batch"] == "1,5,25%"
+    assert "run.confirmation" not in props
 
 
 def test_change_panel_shows_missing_change_fields_as_none(tmp_path):
@@ -500,5 +581,126 @@ def test_junit_says_what_a_plan_holds_back_and_why():
         "plan": {"install": None, "remove": [], "held": [HELD_SERVER], "reboot_policy": "never"},
     }
     lines = junit_format._remediation_lines(host)
-    assert lines[0].startswith("plan: install nothing; remove nothing")
+    assert lines[0] == "plan: nothing to install or remove; reboot never"
     assert lines[1] == f"held: {HELD_SERVER}"
+
+
+# --- words for approvers (issue #22) --------------------------------------------------
+
+
+def _host_body(page: str, name: str) -> str:
+    """A host's tbody on the page: its row and what the row expands to."""
+    start = page.index(f'<span class="host">{html.escape(name, quote=True)}</span></td>')
+    return page[page.rindex('<tbody class="host"', 0, start) : page.index("\n</tbody>", start)]
+
+
+def _text(page: str) -> str:
+    """What a page says, without its markup, style and script."""
+    page = re.sub(r"<(style|script)\b.*?</\1>", "", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["real-run", "dry-run"])
+def test_no_page_shows_json_or_a_python_repr(tmp_path, check_mode):
+    page = _html(rep.write_reports(remediation_report(check_mode), tmp_path))
+    text = _text(page)
+    for raw in ('{"', "': ", "[1, 5, '", "{'", "[{"):
+        assert raw not in text, raw
+
+
+def test_an_audit_and_a_dry_run_say_nothing_of_changes_they_did_not_make(tmp_path, dry_run):
+    audit = rep.write_reports(sample_report(), tmp_path / "audit")
+    for paths in (audit, dry_run):
+        text = _text(_html(paths))
+        # "nothing was changed" is the dry run's banner, the one mention it makes.
+        assert "changed" not in text.replace("nothing was changed", "").lower()
+        assert "<h3>Changed</h3>" not in _html(paths)
+
+
+def test_an_audit_that_changed_a_host_says_so(tmp_path):
+    report = sample_report()
+    report["hosts"][0]["changed"] = 2
+    page = _html(rep.write_reports(report, tmp_path))
+    assert "Ansible reported 2 changed tasks on this host, in an audit that changes nothing." in (
+        page
+    )
+    assert page.count("changed tasks") == 2  # the warning, and the details' summary line
+
+
+def test_a_real_run_leaves_its_changed_count_to_report_json(written):
+    # The actions say what changed; Ansible's count of changed tasks is no section.
+    assert remediation_report()["hosts"][1]["changed"] == 7
+    assert "<h3>Changed</h3>" not in _html(written)
+    assert "changed task" not in _html(written)
+
+
+def test_a_key_nobody_knows_is_a_section_only_when_it_holds_something(tmp_path):
+    report = sample_report()
+    report["hosts"][1].update(ticket="T-1", empty_list=[], nothing=None)
+    page = _html(rep.write_reports(report, tmp_path))
+    assert '<section class="group extra"><h3>Ticket</h3>T-1</section>' in page
+    assert "Empty list" not in page and "Nothing" not in page
+
+
+def test_what_the_scan_could_not_read_is_named_with_why(tmp_path):
+    page = _html(rep.write_reports(sample_report(), tmp_path))
+    assert "<h3>Not read by the scan</h3>" in page
+    assert "<li>services: systemctl list-units failed: Failed to connect to bus</li>" in page
+    assert "<h3>Unreadable</h3>" not in page
+
+
+def test_a_failed_hosts_details_start_with_its_reason_not_its_findings(written):
+    page = _html(written)
+    body = _host_body(page, FAILED_HOST)
+    reason = html.escape(REPLACEMENT_FAILED, quote=True)
+    assert f'<td class="message" data-sort="{reason.lower()}">{reason}</td>' in body
+    assert f'<div class="groups"><p class="why">{reason}</p>' in body
+
+
+def test_the_hosts_time_is_the_remediations_and_each_scan_keeps_its_own(written, dry_run):
+    page = _html(written)
+    assert 'data-label="Remediation time"' in page and 'data-label="Scan time"' not in page
+    db = _host_body(page, "db-02")
+    # From the plan at 22:01:02 to the final scan at 22:04:05; the scan took 0.9 s.
+    assert '<td data-sort="183.0">3 min 3 s</td></tr>' in db
+    assert "<dt>Scan time</dt><dd>0.9 s</dd>" in db
+    assert "Remediation time: 3 min 3 s, from the first event to the last." in db
+    # A dry run remediated nothing: its hosts' time is the scan's.
+    page = _html(dry_run)
+    assert 'data-label="Scan time"' in page and 'data-label="Remediation time"' not in page
+    assert '<td data-sort="0.9">0.9 s</td></tr>' in page
+
+
+def test_junit_times_a_remediated_host_by_its_remediation(written, dry_run):
+    cases = _cases(written)
+    assert cases["db-02"].get("time") == "183.000"
+    assert cases["web-01"].get("time") == "0.520"
+    assert _cases(dry_run)["db-02"].get("time") == "0.900"
+
+
+def test_a_plan_is_a_sentence_and_a_table_of_its_removals(written):
+    page = _html(written)
+    body = _host_body(page, CYRILLIC_HOST)
+    assert (
+        f'<p class="sentence">Install microsoft after removing {CYRILLIC_PRODUCT} and '
+        "Kaspersky Network Agent.</p>"
+    ) in body
+    assert (
+        '<table class="removals"><thead><tr><th scope="col">Product</th>'
+        '<th scope="col">Packages</th><th scope="col">Steps</th></tr></thead>'
+    ) in body
+    assert f'<code class="code">{KES_CODE}</code>' in body
+    assert f"<td>msiexec.exe /x {KES_CODE} /qn /norestart<p class=" in body
+    assert (
+        '<p class="warning" role="note"><strong>No uninstall password given: the uninstaller '
+        "runs without one and fails if the product&#x27;s protection is on:</strong> "
+        f"{CYRILLIC_PRODUCT} (kes)</p>"
+    ) in body
+
+
+def test_a_regressed_host_that_could_not_be_checked_shows_its_reason(tmp_path):
+    from report_sample import drift_report
+
+    page = _html(rep.write_reports(drift_report(), tmp_path))
+    row = re.search(r"<tr><td>app-03</td>.*?</tr>", page).group()
+    assert "ssh: connect to host app-03 port 22: Connection timed out" in row

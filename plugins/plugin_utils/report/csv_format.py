@@ -13,6 +13,7 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model i
     findings,
     is_number,
     product_name,
+    remediation_seconds,
     report_kind,
     residue_paths,
     since_last_run,
@@ -42,6 +43,8 @@ REMEDIATION_CSV_COLUMNS = (
     "reboot",
     "before_status",
     "after_status",
+    # From the host's first evidence event to its last; duration_seconds is its scan's.
+    "remediation_seconds",
 )
 # Appended last when the run was compared with the history store's last run.
 DRIFT_CSV_COLUMNS = ("since_last_run",)
@@ -89,6 +92,8 @@ def render_csv(report: Mapping) -> str:
         cells.append(repr(duration) if is_number(duration) else _cell(duration))
         if remediation:
             cells += [_cell(value) for value in _remediation_row(host, run)]
+            took = remediation_seconds(host)
+            cells.append(repr(took) if took is not None else "")
         if drift:
             cells.append(_cell(since_last_run(host.get("host"), drift)))
         writer.writerow(cells)

@@ -19,7 +19,6 @@ import base64
 import functools
 import hashlib
 import html
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +32,20 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.contract impor
     Status,
     plural,
 )
+from ansible_collections.avshift.remediation.plugins.plugin_utils.report.events import (
+    MISSING_PASSWORD_WARNING,
+    PLAN_KEYS,
+    REBOOT_POLICY_LABELS,
+    and_list,
+    held_texts,
+    humanize,
+    label_and_value,
+    missing_password_texts,
+    plan_sentence,
+    removal_steps,
+    tell,
+    words,
+)
 from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model import (
     CHANGE_RUN_KEYS,
     FINDING_KEYS,
@@ -40,10 +53,15 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model i
     KNOWN_RUN_KEYS,
     STATUSES,
     action_data,
+    batch_text,
+    confirmation_text,
+    duration_text,
     event_name,
     findings,
     is_number,
+    parse_time,
     product_name,
+    remediation_seconds,
     report_kind,
     residue_paths,
     verdict_status,
@@ -53,23 +71,12 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model i
 _TEMPLATES = Path(__file__).with_name("templates")
 
 _OS_LABELS = {"linux": "Linux", "windows": "Windows"}
-_REBOOT_POLICY_LABELS = {"never": "never", "if_required": "if required", "always": "always"}
 _REBOOT_LABELS = {"done": "Done", "pending": "Pending", "not-needed": "Not needed"}
 # Pending first: a host waiting for its restart is the one somebody has to act on.
 _REBOOT_RANK = {"pending": 0, "done": 1, "not-needed": 2}
-_EVENT_LABELS = {
-    "plan": "Planned",
-    "installed": "Installed",
-    "removed": "Removed",
-    "reboot": "Reboot",
-    "verified": "Verified",
-    "takeover": "Took over",
-}
-_INSTALL_ORDER_LABELS = {
-    "before-removal": "before the removal",
-    "after-removal": "after the removal",
-}
-_PLAN_KEYS = ("install", "install_order", "remove", "reboot_policy")
+# The statuses whose message is why the host was not checked or not remediated.
+_REASON_STATUSES = ("unreachable", "failed", "interrupted", "deferred")
+_NO_ACTIVE_APPROVED = "No approved antivirus is active on this host."
 _POLICY_KEYS = ("source", "sha256", "disallowed_vendors", "approved")
 # The findings a host's details list, and what a before/after scan calls them.
 _DETAIL_GROUPS = {"disallowed": "Disallowed", "approved": "Approved", "other": "Other antivirus"}
@@ -123,6 +130,10 @@ def _page(report: Mapping, beside: Sequence[str], sums_filename: str) -> dict:
     tool_name = f"{tool.get('name') or 'avshift'} {tool.get('version') or ''}".strip()
     started, ended = run.get("started"), run.get("ended")
     statuses = [STATUS_BY_ID[status] for status in _shown_statuses(report)]
+    hosts = [_host(host, run, remediation) for host in report["hosts"]]
+    # The hosts' column of times gives the remediation's where the run remediated any
+    # host; else (an audit, a dry run) the scan's. The scan's own time is in its box.
+    timed = any(host["time"]["remediation"] for host in hosts)
     files = len(beside) + 1
     return {
         "title": f"avshift {kind} report",
@@ -140,8 +151,10 @@ def _page(report: Mapping, beside: Sequence[str], sums_filename: str) -> dict:
         "run_rows": _run_rows(run, tool_name, kind),
         "summary": _summary(report["summary"], statuses),
         "drift": _drift(report.get("drift")) if report.get("drift") else None,
-        "hosts": [_host(host, run) for host in report["hosts"]],
-        "beside": _and_list(beside),
+        "hosts": hosts,
+        "time_column": "Remediation time" if timed else "Scan time",
+        "time_key": "remediation" if timed else "scan",
+        "beside": and_list(beside),
         "sums_filename": sums_filename,
         "files": _NUMBER_WORDS.get(files, str(files)),
     }
@@ -155,11 +168,6 @@ def _shown_statuses(report: Mapping) -> tuple[str, ...]:
     if report_kind(report) != "remediation" and not summary["deferred"]:
         hidden.add("deferred")
     return tuple(s for s in STATUSES if s not in hidden)
-
-
-def _and_list(words: Sequence[str]) -> str:
-    """ "a, b and c", as a sentence lists them."""
-    return " and ".join(part for part in (", ".join(words[:-1]), *words[-1:]) if part)
 
 
 # --- the shapes a value takes on the page (the macro `shown` writes each) --------------
@@ -184,41 +192,69 @@ def _optional_code(value: object, css: str = "") -> dict:
     return _absent() if value is None or value == "" else _code(value, css)
 
 
-def _shown(value: object, *, as_code: bool = False) -> dict:
-    """A value of any shape, as text; with as_code (evidence, not prose) in <code>, and a
-    structure on one line rather than indented."""
-    if value is None or value == "" or value == []:
+def _optional_text(value: object, absent: str) -> dict:
+    return _absent(absent) if value is None or value == "" else _text(value)
+
+
+def _noted(value: dict, *note: dict) -> dict:
+    """A value followed by a note about it, the note made of values of its own."""
+    return {"kind": "noted", "value": value, "note": list(note)}
+
+
+def _is_empty(value: object) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _is_scalar(value: object) -> bool:
+    return value is None or isinstance(value, str | int | float)
+
+
+def _shown(value: object) -> dict:
+    """A value of any shape as a person reads it: words, a list of them, a mapping as a
+    table of its keys and values, a list of mappings as a table with a column per key.
+    Never JSON nor a Python repr, whatever the playbook or an older journal wrote."""
+    if _is_empty(value):
         return _absent()
     if isinstance(value, bool):
         return _text("yes" if value else "no")
     if isinstance(value, str | int | float):
-        text = str(value)
-    elif isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-        text = ", ".join(map(str, value))
-    elif as_code:
-        return _code(json.dumps(value, ensure_ascii=False, default=str))
-    else:
-        return {"kind": "pre", "text": json.dumps(value, indent=2, ensure_ascii=False, default=str)}
-    return _code(text) if as_code else _text(text)
+        return _text(value)
+    if isinstance(value, Mapping):
+        return _pairs(value)
+    if isinstance(value, list | tuple):
+        if all(_is_scalar(item) for item in value):
+            return _text(", ".join("none" if item is None else str(item) for item in value))
+        if all(isinstance(item, Mapping) for item in value):
+            return _table(value)
+        return {"kind": "list", "entries": [_shown(item) for item in value]}
+    return _text(value)
 
 
-def _humanize(key: object) -> str:
-    text = str(key).replace("_", " ").replace("-", " ")
-    return text[:1].upper() + text[1:]
+def _pairs(data: Mapping) -> dict:
+    pairs = (label_and_value(key, value) for key, value in data.items())
+    return {"kind": "pairs", "rows": [{"label": k, "value": _shown(v)} for k, v in pairs]}
+
+
+def _table(items: Sequence[Mapping]) -> dict:
+    """Mappings as a table: a column per key any of them has, a row each."""
+    keys = list(dict.fromkeys(key for item in items for key in item))
+    rows = [[label_and_value(key, item.get(key))[1] for key in keys] for item in items]
+    return {
+        "kind": "table",
+        "columns": [label_and_value(key, None)[0] for key in keys],
+        "rows": [[_shown(value) for value in row] for row in rows],
+    }
+
+
+def _sentence(clause: str) -> str:
+    return clause[:1].upper() + clause[1:]
 
 
 # --- times -----------------------------------------------------------------------------
 
 
-def _parse_time(value: object) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
 def _display_time(value: object) -> str:
-    moment = _parse_time(value)
+    moment = parse_time(value)
     if moment is None:
         return str(value)
     text = moment.strftime("%Y-%m-%d %H:%M:%S")
@@ -240,24 +276,19 @@ def _moment(value: object) -> dict:
 
 
 def _elapsed(started: object, ended: object) -> str | None:
-    begin, end = _parse_time(started), _parse_time(ended)
+    begin, end = parse_time(started), parse_time(ended)
     if begin is None or end is None or (begin.tzinfo is None) != (end.tzinfo is None):
         return None
-    seconds = round((end - begin).total_seconds())
-    if seconds < 0:
-        return None
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+    # Whole seconds: a run's clock times have no fractions to show.
+    return duration_text(round((end - begin).total_seconds()))
 
 
 # --- the run: its change, its facts, its summary ----------------------------------------
 
 
 def _change(run: Mapping) -> dict:
-    """The change record: what was approved, by whom, when, and how the run was paced."""
+    """The change record: what was approved, who ran it and how it was allowed to start,
+    when, and how the run was paced; as the Change section's label and value pairs."""
     window = run.get("window")
     if isinstance(window, Mapping):
         start, end = window.get("start"), window.get("end")
@@ -269,17 +300,31 @@ def _change(run: Mapping) -> dict:
         }
     else:
         window = _shown(window)
-    batch = run.get("batch")
+    change_id = _optional_code(run.get("change_id"), "change-id")
+    pattern = run.get("change_id_pattern")
+    if pattern:
+        # Only a site's own pattern is recorded: the approver sees the check was not ours.
+        change_id = _noted(
+            change_id, _text("change id checked against "), _code(pattern), _text(" (site's own)")
+        )
+    batch = batch_text(run.get("batch"))
     max_fail = run.get("max_fail_percentage")
     policy = run.get("reboot_policy")
     return {
         "dry_run": bool(run.get("check_mode")),
-        "change_id": _optional_code(run.get("change_id"), "change-id"),
-        "operator": _shown(run.get("operator")),
-        "window": window,
-        "batch": _text(batch) if batch not in (None, "") else _absent("all hosts at once"),
-        "max_fail": _text(f"{max_fail}%") if is_number(max_fail) else _shown(max_fail),
-        "reboot_policy": _text(_REBOOT_POLICY_LABELS.get(policy, policy)) if policy else _DASH,
+        "rows": [
+            ("Change ID", change_id),
+            ("Operator", _optional_text(run.get("operator"), "not given")),
+            ("OS account", _optional_text(run.get("os_account"), "not recorded")),
+            ("Confirmation", _text(confirmation_text(run))),
+            ("Window", window),
+            ("Batch", _text(batch) if batch else _absent("all hosts at once")),
+            ("Max fail", _text(f"{max_fail}%") if is_number(max_fail) else _shown(max_fail)),
+            (
+                "Reboot policy",
+                _text(REBOOT_POLICY_LABELS.get(policy, policy)) if policy else _DASH,
+            ),
+        ],
     }
 
 
@@ -304,12 +349,12 @@ def _run_rows(run: Mapping, tool_name: str, kind: str) -> list[tuple[str, dict]]
     else:
         rows.append(("Approved", _shown(approved)))
     rows += [
-        (f"Policy {_humanize(key).lower()}", _shown(value))
+        (f"Policy {humanize(key).lower()}", _shown(value))
         for key, value in policy.items()
         if key not in _POLICY_KEYS
     ]
     shown_elsewhere = KNOWN_RUN_KEYS + (CHANGE_RUN_KEYS if kind == "remediation" else ())
-    rows += [(_humanize(k), _shown(v)) for k, v in run.items() if k not in shown_elsewhere]
+    rows += [(humanize(k), _shown(v)) for k, v in run.items() if k not in shown_elsewhere]
     rows.append(("Tool", _text(tool_name)))
     return rows
 
@@ -372,6 +417,9 @@ def _drift(drift: Mapping) -> dict:
                 "was": STATUS_BY_ID.get(item.get("was") or "compliant"),
                 "now": STATUS_BY_ID.get(item["status"], STATUS_BY_ID["failed"]),
                 "appeared": ", ".join(entry["name"] for entry in item.get("appeared") or []),
+                # Why a host that could not be checked regressed: its failure, not its
+                # findings (a non-compliant host's are what appeared).
+                "reason": item.get("message") if item["status"] in _REASON_STATUSES else None,
             }
             for item in drift.get("regressed") or []
         ],
@@ -449,14 +497,16 @@ def _trend(points: Sequence[Mapping]) -> dict | None:
 # --- a host: its row, and the details it expands to ---------------------------------------
 
 
-def _host(host: Mapping, run: Mapping) -> dict:
+def _host(host: Mapping, run: Mapping, remediation: bool) -> dict:
     name = host["host"]
     family = host.get("os_family")
     disallowed = findings(host, "disallowed")
     approved = findings(host, "approved")
     other = findings(host, "other")
     residue = residue_paths(host)
-    duration = host.get("duration_seconds")
+    # duration_seconds is the last scan's own time, however long the remediation took.
+    scan = host.get("duration_seconds")
+    took = remediation_seconds(host)
     message = host.get("message")
     reboot = host.get("reboot")
     return {
@@ -469,7 +519,7 @@ def _host(host: Mapping, run: Mapping) -> dict:
         "residue": plural(len(residue), "path") if residue else None,
         "reboot": _reboot(reboot),
         "message": message,
-        "duration": f"{duration:.2f}" if is_number(duration) else None,
+        "time": {"scan": duration_text(scan), "remediation": duration_text(took)},
         # What the page's script sorts each column by.
         "sort": {
             "name": name.lower(),
@@ -480,9 +530,10 @@ def _host(host: Mapping, run: Mapping) -> dict:
             "residue": len(residue),
             "reboot": str(_REBOOT_RANK.get(reboot, 3)) if reboot else "",
             "message": str(message or "").lower(),
-            "duration": repr(duration) if is_number(duration) else "",
+            "scan": repr(scan) if is_number(scan) else "",
+            "remediation": repr(took) if took is not None else "",
         },
-        "details": _details(host, run),
+        "details": _details(host, run, remediation, took),
     }
 
 
@@ -525,9 +576,9 @@ def _evidence_of(item: Mapping) -> list[dict]:
     ]
 
 
-def _details(host: Mapping, run: Mapping) -> dict | None:
+def _details(host: Mapping, run: Mapping, remediation: bool, took: float | None) -> dict | None:
     """What a host's row expands to (None: nothing), and the line that sums it up."""
-    compare, work, counts = _remediation(host, run)
+    compare, work, counts = _remediation(host, run, duration_text(took))
     remediated = compare is not None or work is not None
     groups = []
     for key, heading in _DETAIL_GROUPS.items():
@@ -543,28 +594,80 @@ def _details(host: Mapping, run: Mapping) -> dict | None:
     ]
     if residue:
         counts.append(plural(len(residue_paths(host)), "residue path"))
-    extras = [key for key in host if key not in KNOWN_HOST_KEYS]
+    unreadable = _unreadable(host.get("unreadable"))
+    if unreadable:
+        counts.append(f"{len(unreadable)} not read")
+    changed = _changed_in_audit(host, remediation)
+    if changed:
+        counts.append(changed["count"])
+    # A key nobody knows is shown as it is, but an empty one would be an empty section.
+    extras = [key for key in host if key not in KNOWN_HOST_KEYS and not _is_empty(host[key])]
     if extras:
-        counts.append(", ".join(_humanize(key).lower() for key in extras))
-    if not (remediated or groups or residue or extras):
+        counts.append(", ".join(humanize(key).lower() for key in extras))
+    if not (remediated or groups or residue or unreadable or changed or extras):
         return None
     return {
         "what": "Remediation of" if remediated else "Findings for",
         "summary": " · ".join(counts),
-        "why": host["status"] == "non-compliant"
-        and not any(item.get("active") for item in findings(host, "approved")),
+        "why": _why(host),
+        "changed": changed["warning"] if changed else None,
         "compare": compare,
         "work": work,
         "divider": remediated and any(findings(host, key) for key in FINDING_KEYS),
         "groups": groups,
         "residue": residue,
-        "extras": [{"heading": _humanize(key), "value": _shown(host[key])} for key in extras],
+        "unreadable": unreadable,
+        "extras": [{"heading": humanize(key), "value": _shown(host[key])} for key in extras],
     }
 
 
-def _remediation(host: Mapping, run: Mapping) -> tuple[dict | None, dict | None, list[str]]:
+def _why(host: Mapping) -> str | None:
+    """The line a host's details start with: why it is not compliant, or why it was not
+    checked or remediated (its message, the failure's reason, never its findings)."""
+    status = host["status"]
+    if status == "non-compliant":
+        active = any(item.get("active") for item in findings(host, "approved"))
+        return None if active else _NO_ACTIVE_APPROVED
+    if status in _REASON_STATUSES and host.get("message"):
+        return str(host["message"])
+    return None
+
+
+def _unreadable(value: object) -> list[str]:
+    """What the scan could not read, a line each: the part and why (the classifier's
+    "unreadable"; an older collector named the part alone)."""
+    if _is_empty(value):
+        return []
+    lines = []
+    for item in value if isinstance(value, list | tuple) else [value]:
+        if isinstance(item, Mapping):
+            why = item.get("reason")
+            lines.append(words(item.get("part")) + (f": {words(why)}" if why else ""))
+        else:
+            lines.append(words(item))
+    return lines
+
+
+def _changed_in_audit(host: Mapping, remediation: bool) -> dict | None:
+    """Ansible's count of a host's changed tasks, where it says something: in an audit,
+    which changes nothing, any count is a warning. A dry run's count is of what would
+    change, and a real remediation's actions say what did: neither page shows it."""
+    changed = host.get("changed")
+    if remediation or not is_number(changed) or changed <= 0:
+        return None
+    count = plural(changed, "changed task")
+    return {
+        "count": count,
+        "warning": f"Ansible reported {count} on this host, in an audit that changes nothing.",
+    }
+
+
+def _remediation(
+    host: Mapping, run: Mapping, took: str | None
+) -> tuple[dict | None, dict | None, list[str]]:
     """What a remediation found and did on a host: the scans before and after, and its
-    work (the plan, or the reboot alone, and the actions); then the words for each."""
+    work (the plan, or the reboot alone, and the actions, and how long they took); then
+    the words for each."""
     counts = []
     before, after = host.get("before"), host.get("after")
     plan, actions, reboot = host.get("plan"), host.get("actions") or [], host.get("reboot")
@@ -574,19 +677,24 @@ def _remediation(host: Mapping, run: Mapping) -> tuple[dict | None, dict | None,
         was, now = verdict_status(before) or "not scanned", verdict_status(after)
         missing, short = _no_after_scan(host, run)
         counts.append(f"{was} → {now}" if now else f"{was}, {short}")
+        # The host's scan time is its last scan's.
+        scan_time = duration_text(host.get("duration_seconds"))
         compare = {
-            "before": _verdict(before, "Before remediation", "Not scanned"),
-            "after": _verdict(after, "After remediation", missing),
+            "before": _verdict(
+                before, "Before remediation", "Not scanned", None if after else scan_time
+            ),
+            "after": _verdict(after, "After remediation", missing, scan_time),
         }
-    work = {"plan": None, "reboot": None, "actions": None}
+    work = {"plan": None, "reboot": None, "actions": None, "took": None}
     if isinstance(plan, Mapping):
         counts.append("plan only (dry run)" if dry_run else "plan")
         work["plan"] = _plan(plan, reboot, dry_run)
     elif reboot is not None:
         work["reboot"] = _reboot(reboot)
     if actions:
-        counts.append(plural(len(actions), "action"))
-        work["actions"] = _timeline(actions)
+        counts.append(plural(len(actions), "action") + (f" in {took}" if took else ""))
+        work["actions"] = _timeline(actions, plan)
+        work["took"] = took
     if reboot is not None:
         counts.append(f"reboot {str(_REBOOT_LABELS.get(reboot, reboot)).lower()}")
     return compare, work if any(work.values()) else None, counts
@@ -598,12 +706,14 @@ def _no_after_scan(host: Mapping, run: Mapping) -> tuple[str, str]:
         return "Not started", "not started"
     if run.get("check_mode"):
         return "Dry run: not scanned after", "dry run"
+    if host.get("after_unknown"):
+        return _sentence(str(host["after_unknown"])), "not scanned after"
     if host.get("plan") is None and verdict_status(host.get("before")) == "compliant":
         return "Left alone: already compliant", "left alone"
     return "Not scanned after", "not scanned after"
 
 
-def _verdict(verdict: object, title: str, missing: str) -> dict:
+def _verdict(verdict: object, title: str, missing: str, scan_time: str | None) -> dict:
     if not isinstance(verdict, Mapping):
         return {"title": title, "missing": missing}
     status = verdict_status(verdict)
@@ -619,47 +729,71 @@ def _verdict(verdict: object, title: str, missing: str) -> dict:
             if findings(verdict, key)
         ],
         "residue": plural(len(paths), "path") if paths else None,
+        "scan_time": scan_time,
     }
 
 
-def _plan(plan: Mapping, reboot: object, dry_run: bool) -> dict:
-    install = plan.get("install")
-    order = plan.get("install_order")
+def _plan(plan: Mapping, reboot: object = None, dry_run: bool = False) -> dict:
+    """A plan in words: what it installs and removes, a row per removal with its
+    packages and steps, what it holds back and why, and a warning for a password that
+    is missing; a key nobody knows is shown as it is."""
     policy = plan.get("reboot_policy")
+    missing = missing_password_texts(plan)
     return {
         "heading": "Plan (dry run: not carried out)" if dry_run else "Plan",
-        "install": install,
-        "order": _INSTALL_ORDER_LABELS.get(order, order) if install and order else None,
+        "sentence": _sentence(plan_sentence(plan)) + ".",
         "removals": [_removal(item) for item in plan.get("remove") or []],
+        "held": held_texts(plan),
+        "missing_passwords": {"warning": MISSING_PASSWORD_WARNING, "products": and_list(missing)}
+        if missing
+        else None,
         "reboot": _reboot(reboot),
-        "reboot_policy": _REBOOT_POLICY_LABELS.get(policy, policy) if policy else None,
+        "reboot_policy": REBOOT_POLICY_LABELS.get(policy, words(policy)) if policy else None,
         "extras": [
-            {"label": _humanize(key), "value": _shown(value)}
-            for key, value in plan.items()
-            if key not in _PLAN_KEYS
+            {"label": label, "value": _shown(value)}
+            for label, value in (
+                label_and_value(key, value) for key, value in plan.items() if key not in PLAN_KEYS
+            )
         ],
     }
 
 
-def _removal(item: Mapping) -> dict:
-    """A product the plan removes, with the packages and MSI products that make it up."""
-    evidence = [{"kind": "package", "value": package} for package in item.get("packages") or []]
-    for entry in item.get("windows") or []:
-        evidence += [
-            {"kind": kind, "value": entry[key]}
-            for key, kind in (("display_name", "MSI product"), ("product_code", "code"))
-            if entry.get(key)
+def _removal(item: object) -> dict:
+    """A product the plan removes: its packages (on Windows, its uninstall entries with
+    their product codes) and the steps the planner wrote for it."""
+    if not isinstance(item, Mapping):
+        # An older plan named the products it removes, nothing more.
+        return {**_listed(words(item), []), "packages": [], "steps": _DASH, "notes": []}
+    windows = item.get("windows") or []
+    if windows:
+        # A display name is the vendor's prose; its product code is what msiexec removes.
+        packages = [
+            {"name": entry.get("display_name"), "code": entry.get("product_code"), "literal": False}
+            for entry in windows
+            if entry.get("display_name") or entry.get("product_code")
+        ]
+    else:
+        packages = [
+            {"name": name, "code": None, "literal": True} for name in item.get("packages") or []
         ]
     label = product_name(item)
-    return _listed(label, evidence, _origin(item, label))
+    steps = removal_steps(item)
+    return {
+        **_listed(label, [], _origin(item, label)),
+        "packages": packages,
+        "steps": _text(steps) if steps else _DASH,
+        # What the planner warns of: a password it lacks, a manual removal, no package.
+        "notes": [words(note) for note in item.get("notes") or []],
+    }
 
 
-def _timeline(actions: list[Mapping]) -> list[dict]:
-    """The actions as times of day, each new date named before its first action."""
+def _timeline(actions: list[Mapping], plan: object) -> list[dict]:
+    """The actions as times of day, each new date named before its first action, each
+    in words: its sentence, and a table of what its sentence does not say."""
     entries, last_day = [], None
     for action in actions:
         at = action.get("at")
-        moment = _parse_time(at) if at else None
+        moment = parse_time(at) if at else None
         day = None
         if moment is None:
             when = _code(at) if at else _absent("no time")
@@ -675,17 +809,19 @@ def _timeline(actions: list[Mapping]) -> list[dict]:
                 "text": moment.strftime("%H:%M:%S"),
             }
         event = event_name(action)
+        data = action_data(action)
+        told = tell(event, data)
         entries.append(
             {
                 "day": day,
                 "when": when,
                 "event": event,
-                "label": _EVENT_LABELS.get(event, event),
-                # Keys as the playbook wrote them: this is evidence, not prose.
-                "data": [
-                    {"key": key, "value": _shown(value, as_code=True)}
-                    for key, value in action_data(action).items()
-                ],
+                "label": told.label,
+                "sentence": _sentence(told.sentence) if told.sentence else None,
+                # The host's plan is shown beside the timeline; one that differs from it
+                # (a later one) is shown here in full, with its keys nobody knows.
+                "plan": _plan(data) if event == "plan" and data != plan else None,
+                "rest": _pairs(told.rest) if told.rest and event != "plan" else None,
             }
         )
     return entries

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
@@ -13,13 +12,26 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.contract impor
     STATUS_BY_ID,
     STATUSES,
 )
+from ansible_collections.avshift.remediation.plugins.plugin_utils.report.events import (
+    REBOOT_POLICY_LABELS,
+    enclosed_words,
+    held_texts,
+    missing_password_texts,
+    plan_sentence,
+    tell,
+    words,
+)
 from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model import (
     KNOWN_RUN_KEYS,
     REMEDIATION_HOST_KEYS,
     action_data,
+    batch_text,
+    duration_text,
     event_name,
     findings,
+    is_number,
     product_name,
+    remediation_seconds,
     report_kind,
     verdict_status,
 )
@@ -39,15 +51,14 @@ def render_junit(report: Mapping) -> str:
     The contract says which test result each status is: unreachable, failed and
     interrupted hosts are errors; a deferred host was never started, so it is skipped.
     What a remediation did to a host goes into the failure or error text, or into
-    system-out when the host passed.
+    system-out when the host passed. A test case's time is the host's remediation where
+    it has one, else its scan; the text names both.
     """
     kind = report_kind(report)
     run = report.get("run") or {}
     hosts = report["hosts"]
     counts = report["summary"]
-    durations = [
-        h["duration_seconds"] for h in hosts if isinstance(h.get("duration_seconds"), int | float)
-    ]
+    times = [_case_seconds(host) for host in hosts]
     suite = ET.Element(
         "testsuite",
         {
@@ -56,7 +67,7 @@ def render_junit(report: Mapping) -> str:
             "failures": str(_count(counts, "failure")),
             "errors": str(_count(counts, "error")),
             "skipped": str(_count(counts, "skipped")),
-            "time": _seconds(sum(durations)),
+            "time": _seconds(sum(time for time in times if time is not None)),
         },
     )
     if run.get("started"):
@@ -66,12 +77,12 @@ def render_junit(report: Mapping) -> str:
         if isinstance(value, bool):
             value = "true" if value else "false"
         ET.SubElement(properties, "property", {"name": _xml(name), "value": _xml(value)})
-    for host in hosts:
+    for host, time in zip(hosts, times, strict=True):
         case = ET.SubElement(
             suite, "testcase", {"classname": f"avshift.{kind}", "name": _xml(host["host"])}
         )
-        if isinstance(host.get("duration_seconds"), int | float):
-            case.set("time", _seconds(host["duration_seconds"]))
+        if time is not None:
+            case.set("time", _seconds(time))
         status = host["status"]
         junit = STATUS_BY_ID[status].junit
         remediation = _remediation_lines(host)
@@ -105,6 +116,14 @@ def _seconds(value: float) -> str:
     return f"{value:.3f}"
 
 
+def _case_seconds(host: Mapping) -> float | None:
+    took = remediation_seconds(host)
+    if took is not None:
+        return took
+    scan = host.get("duration_seconds")
+    return scan if is_number(scan) else None
+
+
 def _properties(report: Mapping) -> list[tuple[str, object]]:
     run = report.get("run") or {}
     policy = run.get("policy") or {}
@@ -119,10 +138,12 @@ def _properties(report: Mapping) -> list[tuple[str, object]]:
         ("policy.source", policy.get("source")),
         ("policy.sha256", policy.get("sha256")),
     ]
-    # Remediation runs carry more (change id, window); keep the scalar ones.
+    # Remediation runs carry more (change id, who ran it, window); keep the scalar ones,
+    # and the batch as the operator wrote it, also where an older journal kept a list.
+    fields = {**run, "batch": batch_text(run["batch"])} if "batch" in run else run
     pairs += [
         (f"run.{key}", value)
-        for key, value in run.items()
+        for key, value in fields.items()
         if key not in KNOWN_RUN_KEYS and isinstance(value, str | int | float | bool)
     ]
     window = run.get("window")
@@ -138,37 +159,45 @@ def _remediation_lines(host: Mapping) -> list[str]:
     lines = []
     before, after = host.get("before"), host.get("after")
     if before is not None or after is not None:
+        missing = host.get("after_unknown") or "not scanned"
         lines.append(
             f"before: {verdict_status(before) or 'not scanned'}; "
-            f"after: {verdict_status(after) or 'not scanned'}"
+            f"after: {verdict_status(after) or missing}"
         )
+    times = [
+        f"{label}: {text}"
+        for label, text in (
+            ("remediation time", duration_text(remediation_seconds(host))),
+            ("scan time", duration_text(host.get("duration_seconds"))),
+        )
+        if text
+    ]
+    if times:
+        lines.append("; ".join(times))
     plan = host.get("plan")
     if isinstance(plan, Mapping):
-        install = plan.get("install")
-        order = plan.get("install_order")
-        removals = ", ".join(product_name(item) for item in plan.get("remove") or []) or "nothing"
-        lines.append(
-            f"plan: install {install or 'nothing'}"
-            + (f" ({order})" if install and order else "")
-            + f"; remove {removals}; reboot {plan.get('reboot_policy') or 'not set'}"
-        )
+        policy = plan.get("reboot_policy")
+        reboot = REBOOT_POLICY_LABELS.get(policy, words(policy)) if policy else "not set"
+        lines.append(f"plan: {plan_sentence(plan)}; reboot {reboot}")
         # What the plan holds back (a management server, unconfirmed evidence) and why.
-        lines += [f"held: {_plain(summary)}" for summary in plan.get("held") or []]
+        lines += [f"held: {text}" for text in held_texts(plan)]
+        missing_passwords = missing_password_texts(plan)
+        if missing_passwords:
+            lines.append(f"no uninstall password: {', '.join(missing_passwords)}")
     for action in host.get("actions") or []:
-        data = action_data(action)
-        details = " ".join(f"{key}={_plain(value)}" for key, value in data.items())
-        lines.append(
-            " ".join(str(part) for part in (action.get("at"), event_name(action), details) if part)
+        event = event_name(action)
+        told = tell(event, action_data(action))
+        # A plan's data is the plan above; any other event's is shown beside its words.
+        rest = (
+            ""
+            if event == "plan"
+            else ", ".join(f"{key}={enclosed_words(value)}" for key, value in told.rest.items())
         )
+        said = "; ".join(part for part in (told.sentence, rest) if part)
+        lines.append(" ".join(str(part) for part in (action.get("at"), f"{event}:", said) if part))
     if host.get("reboot") is not None:
         lines.append(f"reboot: {host['reboot']}")
     return lines
-
-
-def _plain(value: object) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _non_compliance_details(host: Mapping) -> str:

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import explain
-from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import STATUS_IDS
+from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import (
+    CONFIRMATIONS,
+    STATUS_IDS,
+)
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import (
     InputError,
     describe_type,
@@ -29,6 +33,12 @@ KNOWN_HOST_KEYS = frozenset(
         "os_family",
         "message",
         "duration_seconds",
+        # What the scan could not read, Ansible's count of the host's changed tasks, and
+        # why a remediated host has no scan after: the page words each in its place,
+        # none is a section of its own.
+        "unreadable",
+        "changed",
+        "after_unknown",
         *FINDING_KEYS,
         *REMEDIATION_HOST_KEYS,
     )
@@ -36,12 +46,23 @@ KNOWN_HOST_KEYS = frozenset(
 KNOWN_RUN_KEYS = ("started", "ended", "inventory", "playbook", "check_mode", "policy")
 CHANGE_RUN_KEYS = (
     "change_id",
+    # Who: the name the operator or AWX gave (may be absent), and the OS account that
+    # ran the change, read from the process's user id.
     "operator",
+    "os_account",
+    # Only when a site overrode the collection's pattern.
+    "change_id_pattern",
+    # How a real run was allowed to start: a key of contract.CONFIRMATIONS, or absent.
+    "confirmation",
     "window",
     "batch",
     "max_fail_percentage",
     "reboot_policy",
 )
+# A run without a confirmation was not asked: the avshift command asks before every
+# real run, so it was started some other way (ansible-playbook, an AWX template).
+NOT_CONFIRMED = "not asked: started outside the avshift command"
+NOT_CONFIRMED_DRY_RUN = "not asked: a dry run changes nothing"
 
 # Lone surrogates (e.g. from an undecodable Windows name) cannot be encoded as UTF-8.
 SURROGATES = re.compile("[\ud800-\udfff]")
@@ -214,6 +235,60 @@ def action_data(action: Mapping) -> dict:
         if key not in ("event", "at", "data") and not (key == "action" and not action.get("event")):
             merged[key] = value
     return merged
+
+
+def confirmation_text(run: Mapping) -> str:
+    """How the change was allowed to start, in words (contract.CONFIRMATIONS)."""
+    given = run.get("confirmation")
+    if given in (None, ""):
+        return NOT_CONFIRMED_DRY_RUN if run.get("check_mode") else NOT_CONFIRMED
+    return CONFIRMATIONS.get(given, str(given))
+
+
+def batch_text(batch: object) -> str | None:
+    """The batch ramp as the operator wrote it: 1,5,25%. A journal written before the
+    change record kept it as text holds serial's list, [1, 5, "25%"]."""
+    if batch is None or batch == "" or batch == []:
+        return None
+    if isinstance(batch, list | tuple):
+        return ",".join(str(step) for step in batch)
+    return str(batch)
+
+
+def parse_time(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def remediation_seconds(host: Mapping) -> float | None:
+    """How long a host's remediation took: from its first evidence event to its last.
+
+    None when its evidence spans no time (a dry run's plan alone, a host left alone), or
+    when its times cannot be compared. The scans' own times are not in the report: the
+    span starts with the plan, which follows the first scan, and ends with the last event.
+    """
+    times = [parse_time(action.get("at")) for action in host.get("actions") or []]
+    times = [moment for moment in times if moment is not None]
+    if len(times) < 2 or len({moment.tzinfo is None for moment in times}) > 1:
+        return None
+    seconds = (max(times) - min(times)).total_seconds()
+    return seconds or None
+
+
+def duration_text(seconds: object) -> str | None:
+    """A duration as a person reads it: "0.9 s", "44 s", "3 min 20 s", "6 h 0 min"."""
+    if not is_number(seconds) or seconds < 0:
+        return None
+    tenths = round(seconds, 1)
+    if tenths < 60:
+        return f"{tenths:g} s"
+    minutes, rest = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {rest} s"
 
 
 def is_number(value: object) -> bool:
