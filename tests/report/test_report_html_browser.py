@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -15,15 +16,18 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, sync_playwright
 from report_sample import (
     CHANGE_ID,
+    CHANGE_ID_PATTERN,
     CYRILLIC_HOST,
     CYRILLIC_PRODUCT,
     OPERATOR,
+    OS_ACCOUNT,
     XSS_IMG,
     XSS_NAME,
     drift_report,
     remediation_report,
     sample_report,
 )
+from test_report_golden import CASES
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import (
     OCCASIONAL_STATUSES,
@@ -550,4 +554,123 @@ def test_since_the_last_run_renders_clean_with_its_trend_chart(open_report, tmp_
     # A host name from the store is text, never markup.
     assert section.locator("img").count() == 0
     assert "<img src=x onerror=alert(1)>" in section.inner_text()
+    watched.assert_clean()
+
+
+# --- words for approvers (issue #22) --------------------------------------------------
+
+# What JSON and a Python repr look like in the text a person reads: an object's opening
+# (indented or not), a dict's "key': value", and the batch [1, 5, '25%'] of an older
+# journal.
+RAW = {
+    "JSON": re.compile(r'\{\s*"'),
+    "a Python dict": re.compile(r"': "),
+    "a Python list": re.compile(r"\[1, 5, '"),
+}
+
+
+def _everything_said(page: Page) -> str:
+    """The page's text with every host open, as a person reads it (and prints it)."""
+    page.get_by_role("button", name="Expand all").click()
+    return page.locator("main").inner_text()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_page_shows_raw_json_or_a_python_repr(open_report, tmp_path, case):
+    watched = open_report(write_reports(CASES[case](), tmp_path))
+    text = _everything_said(watched.page)
+    for what, pattern in RAW.items():
+        assert not pattern.search(text), f"{case}: {what} in the page's text"
+    watched.assert_clean()
+
+
+@pytest.mark.parametrize("kind", ["audit", "dry-run"])
+def test_a_run_that_changed_nothing_shows_no_changed_wording_or_section(
+    open_report, tmp_path, kind
+):
+    report = sample_report() if kind == "audit" else remediation_report(check_mode=True)
+    watched = open_report(write_reports(report, tmp_path))
+    page = watched.page
+    text = _everything_said(page)
+    assert page.get_by_role("heading", name="Changed").count() == 0
+    # The dry run's banner says nothing was changed; nothing else speaks of changes.
+    assert "changed" not in text.lower().replace("nothing was changed", "")
+    watched.assert_clean()
+
+
+def test_durations_are_labelled_the_remediations_and_the_scans(open_report, remediation_files):
+    watched = open_report(remediation_files)
+    page = watched.page
+    assert page.locator("#hosts > thead th").last.inner_text() == "Remediation time"
+    host = page.locator("tbody.host", has=page.get_by_text("db-02", exact=True))
+    assert host.locator("tr.main td").last.inner_text() == "3 min 3 s"
+    host.locator("summary").click()
+    assert "5 actions in 3 min 3 s" in host.locator("summary").inner_text()
+    after = host.locator(".verdict").last
+    assert after.locator("dt", has_text="Scan time").is_visible()
+    assert "Scan time\n0.9 s" in after.inner_text()
+    took = host.get_by_text("Remediation time: 3 min 3 s, from the first event to the last.")
+    assert took.is_visible()
+    # The column sorts by seconds (1 min 53 s, 3 min 3 s, 3 min 49 s, 11 min 42 s), not
+    # by its text; hosts with no remediation to time go last.
+    _header(page, "Remediation time").get_by_role("button").click()
+    assert watched.visible_hosts()[:5] == [
+        FAILED_HOST,
+        "db-02",
+        "lab-09",
+        "kiosk-04",
+        CYRILLIC_HOST,
+    ]
+    watched.assert_clean()
+
+
+def test_an_audit_labels_each_hosts_time_as_its_scans(watched):
+    page = watched.page
+    assert page.locator("#hosts > thead th").last.inner_text() == "Scan time"
+    times = page.locator("tbody.host tr.main td:last-child").all_inner_texts()
+    assert times == ["0.4 s", "1.9 s", "3.2 s", "—", "12.5 s", "2.1 s"]
+    watched.assert_clean()
+
+
+def test_the_change_panel_says_who_ran_it_and_how_it_was_allowed_to_start(
+    open_report, remediation_files
+):
+    watched = open_report(remediation_files)
+    panel = watched.page.locator("section.change")
+    assert panel.locator('[data-field="os-account"]').inner_text() == OS_ACCOUNT
+    assert panel.locator('[data-field="operator"]').inner_text() == OPERATOR
+    assert panel.locator('[data-field="confirmation"]').inner_text() == (
+        "the operator typed the change id at the prompt"
+    )
+    assert panel.locator('[data-field="change-id"]').inner_text() == (
+        f"{CHANGE_ID} change id checked against {CHANGE_ID_PATTERN} (site's own)"
+    )
+    watched.assert_clean()
+
+
+def test_a_failed_host_opens_on_its_reason_and_a_plan_reads_as_sentences(
+    open_report, remediation_files
+):
+    watched = open_report(remediation_files)
+    page = watched.page
+    failed = page.locator("tbody.host", has=page.get_by_text(FAILED_HOST, exact=True))
+    failed.locator("summary").click()
+    reason = failed.locator(".why")
+    assert reason.inner_text().startswith("left protected by Kaspersky Endpoint Security")
+    timeline = failed.locator("ol.timeline")
+    assert timeline.locator(".sentence").all_inner_texts() == [
+        "Install clamav before removing Kaspersky Endpoint Security for Linux",
+        "Clamav installed, not active",
+        "2 packages installed, paths unknown",
+    ]
+    # What the host's own scans show changed: a table of the packages, not JSON.
+    changes = timeline.locator("li.e-changes table.data")
+    assert changes.locator("th").all_inner_texts() == ["Name", "Source", "Version"]
+    assert changes.locator("tbody tr").first.inner_text().split() == ["clamav", "deb", "1.0.7"]
+    removals = failed.locator("table.removals")
+    assert removals.locator("thead th").all_inner_texts() == ["Product", "Packages", "Steps"]
+    assert removals.locator("tbody td").all_inner_texts()[1:] == [
+        "kesl",
+        "stop and disable kesl; remove deb packages kesl",
+    ]
     watched.assert_clean()
