@@ -8,12 +8,14 @@ written, so a report that cannot be rendered leaves the previous files untouched
 is written last, so the change record can prove the files it lists are the ones written.
 
 Audits ("kind": "audit") and change-managed remediation runs ("kind": "remediation") share
-the format; a remediation report adds the change (run.change_id, operator, window, batch,
+the format; a remediation report adds the change (model.CHANGE_RUN_KEYS: run.change_id,
+operator, os_account, change_id_pattern, confirmation, window, batch,
 max_fail_percentage, reboot_policy), per host the scans before and after, the plan, the
 actions taken and the reboot state, and hosts that were never started ("deferred").
 
-model.py checks a report and derives what the writer adds; one module renders each
-format, and formats.py lists them; writer.py writes the files.
+model.py checks a report and derives what the writer adds; events.py words a plan and
+the evidence events; one module renders each format, and formats.py lists them;
+writer.py writes the files. docs/reports.md says what each format shows.
 """
 
 from __future__ import annotations

@@ -84,17 +84,25 @@ def humanize(key: object) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _in_seconds(key: object) -> bool:
+    return str(key).endswith(_SECONDS_SUFFIX) and str(key) != _SECONDS_SUFFIX
+
+
+def field_label(key: object) -> str:
+    """A data field's name as a table heads it; a duration's without its unit."""
+    name = str(key)
+    if name in _LABELS:
+        return _LABELS[name]
+    return humanize(name.removesuffix(_SECONDS_SUFFIX) if _in_seconds(name) else name)
+
+
 def label_and_value(key: object, value: object) -> tuple[str, object]:
     """A data field as a table shows it: a duration in seconds labelled without its
     unit and given in one a person reads ("unprotected_seconds": 42 is "Unprotected",
     "42 s")."""
-    name = str(key)
-    if name in _LABELS:
-        return _LABELS[name], value
-    if not name.endswith(_SECONDS_SUFFIX) or name == _SECONDS_SUFFIX:
-        return humanize(name), value
-    shown = duration_text(value) if is_number(value) else value
-    return humanize(name.removesuffix(_SECONDS_SUFFIX)), shown
+    if _in_seconds(key) and key not in _LABELS and is_number(value):
+        return field_label(key), duration_text(value)
+    return field_label(key), value
 
 
 def words(value: object) -> str:

@@ -37,6 +37,7 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.report.events 
     PLAN_KEYS,
     REBOOT_POLICY_LABELS,
     and_list,
+    field_label,
     held_texts,
     humanize,
     label_and_value,
@@ -241,7 +242,7 @@ def _table(items: Sequence[Mapping]) -> dict:
     rows = [[label_and_value(key, item.get(key))[1] for key in keys] for item in items]
     return {
         "kind": "table",
-        "columns": [label_and_value(key, None)[0] for key in keys],
+        "columns": [field_label(key) for key in keys],
         "rows": [[_shown(value) for value in row] for row in rows],
     }
 
