@@ -45,6 +45,14 @@ HEADER_FIELDS = {
         "families": ("linux", "windows"),
         "doc": "the catalogue's OS family: which signatures apply",
     },
+    "collected_at": {
+        "type": "string",
+        "required": False,
+        "families": ("linux", "windows"),
+        "doc": "the host's own clock when the inventory was read, ISO 8601 with its offset "
+        "(2026-12-02T07:45:12+00:00); signature ages of times the host wrote are measured "
+        "against it, and the controller reports how far it is off",
+    },
     "os": {
         "type": "object",
         "required": False,
@@ -56,6 +64,13 @@ HEADER_FIELDS = {
         "required": False,
         "families": ("linux", "windows"),
         "doc": "which of the catalogue's paths exist (their catalogue spelling)",
+    },
+    "protection": {
+        "type": "protection",
+        "required": False,
+        "families": ("linux",),
+        "doc": "what each probed product found on the host says of its own protection, one "
+        "entry per product: see PROTECTION_FIELDS",
     },
     "unreadable": {
         "type": "unreadable",
@@ -73,6 +88,26 @@ HEADER_FIELDS = {
         "disabled_by_policy, the policy values in force that turn it off; null where the "
         "Defender module is absent. It decides whether Defender is active",
     },
+}
+
+# Where a protection entry's signatures_updated comes from: the build time in a
+# database's header (the vendor's clock), a signature file's modification time (the
+# host's clock, and only when the file was written), or the product's own report (the
+# host's clock).
+SIGNATURE_BASES = ("database-header", "file-mtime", "product")
+
+# The fields of each `protection` entry, all sent, null where unknown: (type, doc).
+PROTECTION_FIELDS = {
+    "product": ("string", "the catalogue's product id; never null"),
+    "signatures_updated": (
+        "string",
+        "when the signatures were last built or updated, ISO 8601 UTC with its offset",
+    ),
+    "signatures_basis": ("string", "what that time is: one of SIGNATURE_BASES"),
+    "signatures_version": ("string", "the newest database's name and version (daily 27480)"),
+    "real_time": ("boolean", "whether real-time (on-access) protection is on"),
+    "healthy": ("boolean", "the product's own health verdict (mdatp only)"),
+    "detail": ("string", "why a fact is unknown, or what it rests on"),
 }
 
 # Entry kinds, in the order the classifier reads them: the first evidence of a finding

@@ -18,9 +18,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import errno
+import json
 import os
 import platform
+import re
 
 from ansible_collections.avshift.remediation.plugins.module_utils.inventory_schema import (
     SCHEMA_VERSION,
@@ -256,8 +259,415 @@ def os_release(path="/etc/os-release"):
     }
 
 
+# --- Protection -------------------------------------------------------------------------
+# What an approved product itself says about its signatures and real-time protection,
+# one probe per product the action passes (the catalogue's `protection` blocks). The
+# classifier judges the facts against the policy; here they are only read. A product
+# whose files or command are absent is not on the host and gets no entry; a fact that
+# cannot be read is null, with the reason in `detail`.
+
+try:
+    UTC = datetime.timezone.utc
+except AttributeError:  # Python 2 has no timezone; av_scan refuses it before collecting
+    UTC = None
+
+# A CVD/CLD/CUD database starts with a 512-byte header, fields separated by ':'
+# (libclamav/cvd.c, cl_cvdparse; sigtool/sigtool.c, build() writes it):
+#   ClamAV-VDB:<build time>:<version>:<signatures>:<functionality level>:<md5>:<dsig>:
+#   <builder>:<stime>
+# <build time> is strftime("%d %b %Y %H-%M %z") of the build host's local time; <stime>
+# is the same moment in seconds since the epoch (sigtool writes time(); cli_cvdload
+# compares it with time() for its "older than 7 days" warning). Files of the old format
+# have no <stime>, and cl_cvdparse takes it as 0; the text time then stands.
+CVD_HEADER_SIZE = 512
+_CVD_MAGIC = b"ClamAV-VDB:"
+_CVD_TEXT_TIME = re.compile(
+    r"^(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{1,2})-(\d{2}) ([+-])(\d{2})(\d{2})$"
+)
+# Month names as sigtool writes them (it sets LC_TIME to C): read without the locale,
+# which an Ansible module sets from the environment.
+_MONTHS = dict(
+    (name, number)
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+)
+# The database containers, whose header carries the build time.
+CLAMAV_CONTAINERS = ("cvd", "cld", "cud")
+# libclamav's database file extensions (CLI_DBEXT), as the install role lists them in
+# roles/install/vars/main.yml (__install_clamav_signature_extensions); a unit test keeps
+# the two lists equal. A probe may pass its own as "extensions".
+CLAMAV_DATABASE_EXTENSIONS = (
+    "cvd", "cld", "cud", "cdb", "cat", "cbc", "cfg", "crb", "fp", "ftm", "gdb", "hdb", "hdu",
+    "hsb", "hsu", "idb", "ign", "ign2", "info", "ldb", "ldu", "mdb", "mdu", "msb", "msu", "ndb",
+    "ndu", "pdb", "pwdb", "sfp", "wdb", "yar", "yara",
+)  # fmt: skip
+# Files among them that detect nothing (engine settings, ignore and allow lists): when
+# one of them changed says nothing about how current the detections are.
+_CLAMAV_NOT_DETECTIONS = frozenset(("cfg", "ftm", "ign", "ign2", "info", "fp", "sfp"))
+CLAMD_PROCESS = "clamd"
+CLAMONACC = "clamonacc"
+
+MDATP_HEALTH_ARGS = ["health", "--output", "json"]
+# `mdatp health` waits for its daemon; one that hangs must not hang the scan.
+MDATP_TIMEOUT_SECONDS = 60
+_TIMED_OUT = 124  # coreutils timeout's exit status when the command ran out of time
+
+
+def _iso(moment):
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def _from_epoch(seconds):
+    """An aware UTC time, or None for a value no clock can show."""
+    try:
+        return datetime.datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def parse_cvd_header(head):
+    """(build time, version) of a database header: an aware UTC datetime and an int.
+
+    Raises ValueError saying what is wrong when the bytes are no database header.
+    """
+    if not head.startswith(_CVD_MAGIC):
+        raise ValueError("not a ClamAV database header")
+    try:
+        text = head[:CVD_HEADER_SIZE].decode("ascii")
+    except UnicodeDecodeError:
+        text = None
+    if text is None:
+        raise ValueError("the header is not ASCII text")
+    fields = text.rstrip(" \0\r\n").split(":")
+    # cl_cvdparse needs every field up to the builder; only <stime> may be missing.
+    if len(fields) < 8:
+        raise ValueError("the header has {0} of its 9 fields".format(len(fields)))
+    version = fields[2].strip()
+    if not version.isdigit():
+        raise ValueError("the header's version {0!r} is not a number".format(version))
+    stime = fields[8].strip() if len(fields) > 8 else ""
+    built = _from_epoch(int(stime)) if stime.isdigit() and int(stime) > 0 else None
+    if built is None:
+        built = _parse_cvd_text_time(fields[1].strip())
+    if built is None:
+        raise ValueError("the header's build time {0!r} cannot be read".format(fields[1]))
+    return built, int(version)
+
+
+def _parse_cvd_text_time(text):
+    match = _CVD_TEXT_TIME.match(text)
+    if not match or match.group(2).title() not in _MONTHS:
+        return None
+    day, month, year, hour, minute, sign, off_h, off_m = match.groups()
+    offset = datetime.timedelta(hours=int(off_h), minutes=int(off_m))
+    try:
+        local = datetime.datetime(
+            int(year), _MONTHS[month.title()], int(day), int(hour), int(minute)
+        )
+    except ValueError:
+        return None
+    return (local - offset if sign == "+" else local + offset).replace(tzinfo=UTC)
+
+
+def read_cvd_header(path):
+    with open(path, "rb") as stream:
+        return parse_cvd_header(stream.read(CVD_HEADER_SIZE))
+
+
+def parse_clamd_config(text):
+    """clamd.conf's options, name -> value (a repeated option: its last value)."""
+    options = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name_value = line.split(None, 1)
+        options[name_value[0]] = name_value[1].strip('"') if len(name_value) > 1 else ""
+    return options
+
+
+def _clamd_bool(value):
+    # clamd's own parser takes yes/no, true/false and 1/0 for a boolean option.
+    return (value or "").lower() in ("yes", "true", "1")
+
+
+def clamav_signatures(directory, extensions=CLAMAV_DATABASE_EXTENSIONS):
+    """(signatures_updated, signatures_basis, signatures_version, detail) of a database
+    directory.
+
+    The newest build time among the database headers wins. Plain signature files (.hdb,
+    .ndb, ...) carry no build time, only the time they were written, which a copy or a
+    package reinstall renews: they are counted only where no readable header exists at
+    all. Where a header exists, a site's own fresh .ndb beside three-month-old official
+    databases must not make the host look current.
+    """
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError as exc:
+        return None, None, None, "cannot list {0}: {1}".format(directory, exc.strerror)
+    plain_extensions = set(ext.lower() for ext in extensions) - _CLAMAV_NOT_DETECTIONS
+    headers, unreadable, plain = [], [], []
+    for name in names:
+        stem, dot, extension = name.rpartition(".")
+        extension = extension.lower()
+        path = os.path.join(directory, name)
+        if not dot or not stem or not os.path.isfile(path):
+            continue
+        if extension in CLAMAV_CONTAINERS:
+            try:
+                built, version = read_cvd_header(path)
+            except (IOError, OSError) as exc:
+                unreadable.append("{0} ({1})".format(name, exc.strerror))
+            except ValueError as exc:
+                unreadable.append("{0} ({1})".format(name, exc))
+            else:
+                headers.append((built, "{0} {1}".format(stem, version)))
+        elif extension in plain_extensions:
+            try:
+                plain.append((os.stat(path).st_mtime, name))
+            except OSError:
+                continue  # removed while we looked
+    skipped = (
+        "unreadable database headers skipped: " + ", ".join(unreadable) if unreadable else None
+    )
+    if headers:
+        built, version = max(headers)
+        return _iso(built), "database-header", version, skipped
+    if plain:
+        mtime, name = max(plain)
+        moment = _from_epoch(mtime)
+        detail = (
+            "no database header in {0}: the modification time of the newest plain "
+            "signature file ({1}), which says when it was written, not built".format(
+                directory, name
+            )
+        )
+        if moment is not None:
+            return _iso(moment), "file-mtime", None, "; ".join(filter(None, (detail, skipped)))
+    return (
+        None,
+        None,
+        None,
+        "; ".join(filter(None, ("no signature database in {0}".format(directory), skipped))),
+    )
+
+
+def _protection_entry(product):
+    return {
+        "product": product,
+        "signatures_updated": None,
+        "signatures_basis": None,
+        "signatures_version": None,
+        "real_time": None,
+        "healthy": None,
+        "detail": None,
+    }
+
+
+def _add_detail(entry, text):
+    entry["detail"] = "; ".join(filter(None, (entry["detail"], text))) or None
+
+
+def probe_clamav(spec, process_names, get_bin_path):
+    """ClamAV's protection entry, or None when neither a clamd configuration nor a
+    database directory is on the host. process_names: the running processes' names
+    (None when the process table could not be read)."""
+    configs = [path for path in spec.get("clamd_configs") or () if os.path.isfile(path)]
+    default_dirs = list(spec.get("database_dirs") or ())
+    existing_dirs = [path for path in default_dirs if os.path.isdir(path)]
+    if not configs and not existing_dirs:
+        return None
+    entry = _protection_entry(spec["product"])
+    options = {}
+    if configs:
+        try:
+            with open(configs[0]) as stream:
+                options = parse_clamd_config(stream.read())
+        except (IOError, OSError, UnicodeDecodeError) as exc:
+            _add_detail(entry, "cannot read {0}: {1}".format(configs[0], exc))
+    # clamd reads the first configuration; without DatabaseDirectory it uses its
+    # compiled-in default, the probe's first directory that exists.
+    directory = options.get("DatabaseDirectory") or (existing_dirs or default_dirs or [None])[0]
+    if directory:
+        updated, basis, version, detail = clamav_signatures(
+            directory, spec.get("extensions") or CLAMAV_DATABASE_EXTENSIONS
+        )
+        entry.update(signatures_updated=updated, signatures_basis=basis)
+        entry["signatures_version"] = version
+        _add_detail(entry, detail)
+    else:
+        _add_detail(entry, "no database directory is known")
+    on_access = spec.get("on_access_process") or CLAMONACC
+    if process_names is None:
+        _add_detail(entry, "real-time protection unknown: the process table could not be read")
+    elif on_access in process_names:
+        entry["real_time"] = True
+    else:
+        # clamd scanned on access itself (ScanOnAccess) before clamonacc took that over
+        # (ClamAV 0.102); where clamonacc is installed, the option no longer does it.
+        entry["real_time"] = (
+            _clamd_bool(options.get("ScanOnAccess"))
+            and CLAMD_PROCESS in process_names
+            and not get_bin_path(on_access)
+        )
+    return entry
+
+
+# `mdatp health` fields (Microsoft Learn, "Investigate agent health issues",
+# https://learn.microsoft.com/en-us/defender-endpoint/health-status): definitions_updated
+# (date and time of the last definition update), definitions_updated_minutes_ago,
+# definitions_version, real_time_protection_enabled, healthy, health_issues. That page
+# names them as the text output does; `--output json` spells them in camelCase
+# (definitionsUpdated as milliseconds since the epoch, in a string), and mdatp 101.x
+# wraps some values, managed settings above all, as {"value": ..., ...}. Both spellings
+# and both shapes are read.
+def _mdatp_field(health, snake):
+    parts = snake.split("_")
+    camel = parts[0] + "".join(part.title() for part in parts[1:])
+    for key in (camel, snake):
+        if key in health:
+            value = health[key]
+            if isinstance(value, dict) and "value" in value:
+                value = value["value"]
+            return value
+    return None
+
+
+def _mdatp_bool(value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "enabled", "false", "disabled"):
+        return value.strip().lower() in ("true", "enabled")
+    return None
+
+
+_ISO_TIME = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})$"
+)
+
+
+def _mdatp_time(value):
+    """An aware UTC time from epoch milliseconds (or seconds), or ISO 8601 with offset."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        match = _ISO_TIME.match(value)
+        if match:
+            year, month, day, hour, minute, second, zone = match.groups()
+            try:
+                moment = datetime.datetime(
+                    int(year), int(month), int(day), int(hour), int(minute), int(second)
+                )
+            except ValueError:
+                return None
+            if zone != "Z":
+                sign = 1 if zone[0] == "+" else -1
+                digits = zone[1:].replace(":", "")
+                moment -= sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+            return moment.replace(tzinfo=UTC)
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if not isinstance(value, (int, float)) or value <= 0:
+        return None
+    # Milliseconds since the epoch pass 1e11 in 1973; seconds only in the year 5138.
+    return _from_epoch(value / 1000.0 if value > 1e11 else value)
+
+
+def parse_mdatp_health(text, now):
+    """The protection facts of `mdatp health --output json`: a dict of entry fields."""
+    start = text.find("{")
+    try:
+        health = json.JSONDecoder().raw_decode(text[start:])[0] if start >= 0 else None
+    except ValueError:
+        health = None
+    if not isinstance(health, dict):
+        first = (text.strip().splitlines() or [""])[0][:200]
+        return {"detail": "mdatp health printed no JSON object: {0!r}".format(first)}
+    facts = {"signatures_basis": "product", "detail": None}
+    updated = _mdatp_time(_mdatp_field(health, "definitions_updated"))
+    if updated is None:
+        minutes = _mdatp_field(health, "definitions_updated_minutes_ago")
+        try:
+            updated = now - datetime.timedelta(minutes=float(minutes))
+        except (TypeError, ValueError, OverflowError):
+            updated = None
+    facts["signatures_updated"] = _iso(updated) if updated is not None else None
+    if updated is None:
+        facts["signatures_basis"] = None
+        facts["detail"] = "mdatp health gave no definitions time"
+    version = _mdatp_field(health, "definitions_version")
+    facts["signatures_version"] = str(version) if version not in (None, "") else None
+    facts["real_time"] = _mdatp_bool(_mdatp_field(health, "real_time_protection_enabled"))
+    facts["healthy"] = _mdatp_bool(_mdatp_field(health, "healthy"))
+    issues = _mdatp_field(health, "health_issues")
+    if facts["healthy"] is False and issues:
+        listed = issues if isinstance(issues, list) else [issues]
+        facts["detail"] = "; ".join(
+            filter(None, (facts["detail"], "health issues: " + ", ".join(str(i) for i in listed)))
+        )
+    return facts
+
+
+def probe_mdatp(spec, run_command, get_bin_path, now):
+    """Defender for Endpoint's protection entry from one `mdatp health` run, or None when
+    its command is not on the host."""
+    command = spec.get("command") or "/usr/bin/mdatp"
+    if not os.path.exists(command):
+        return None
+    entry = _protection_entry(spec["product"])
+    if not os.access(command, os.X_OK):
+        _add_detail(entry, "{0} is not executable".format(command))
+        return entry
+    argv = [command] + MDATP_HEALTH_ARGS
+    timeout = get_bin_path("timeout")
+    if timeout:
+        argv = [timeout, str(MDATP_TIMEOUT_SECONDS)] + argv
+    rc, out, err = run_command(argv)
+    shown = " ".join([command] + MDATP_HEALTH_ARGS)
+    if timeout and rc == _TIMED_OUT:
+        _add_detail(entry, "{0} did not answer in {1} s".format(shown, MDATP_TIMEOUT_SECONDS))
+    elif rc != 0:
+        reason = (err.strip() or out.strip())[:300]
+        _add_detail(entry, "{0} failed (rc={1}): {2}".format(shown, rc, reason))
+    else:
+        entry.update(parse_mdatp_health(out, now))
+    return entry
+
+
+# The probes a catalogue's `protection` block may name.
+PROBES = ("clamav", "mdatp")
+
+
+def probe_protection(probes, run_command, get_bin_path, process_names, now):
+    """One entry per probed product found on the host, in the probes' order."""
+    entries = []
+    for spec in probes or ():
+        if spec.get("probe") == "clamav":
+            entry = probe_clamav(spec, process_names, get_bin_path)
+        elif spec.get("probe") == "mdatp":
+            entry = probe_mdatp(spec, run_command, get_bin_path, now)
+        else:
+            raise ValueError(
+                "unknown protection probe {0!r} (known: {1})".format(
+                    spec.get("probe"), ", ".join(PROBES)
+                )
+            )
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
 def collect(
-    run_command, get_bin_path, candidate_paths, proc="/proc", systemd_dir="/run/systemd/system"
+    run_command,
+    get_bin_path,
+    candidate_paths,
+    proc="/proc",
+    systemd_dir="/run/systemd/system",
+    protection=(),
 ):
     """The raw inventory, warnings, and an error when nothing of the host could be read.
 
@@ -265,19 +675,26 @@ def collect(
     A package database, service list or process table that exists but cannot be read
     is listed in the inventory's `unreadable` with the reason: an inventory without it
     could wrongly look compliant, so the classifier never calls such a host compliant.
+    protection: the probes (dicts with "product" and "probe", see PROBES) whose products'
+    signature time and real-time protection are read.
     """
     warnings = []
     unreadable = []
+    # The host's own clock: the controller measures ages of times this host wrote (file
+    # times, mdatp's) against it, and sees how far the host's clock is off.
+    collected_at = datetime.datetime.now(UTC)
     inventory = {
         "schema": SCHEMA_VERSION,
         "host": platform.node() or None,
         "os_family": "linux",
+        "collected_at": _iso(collected_at),
         "os": os_release(),
         "packages": [],
         "services": [],
         "processes": [],
         "drivers": [],
         "paths": existing_paths(candidate_paths),
+        "protection": [],
         "unreadable": unreadable,
     }
 
@@ -334,6 +751,14 @@ def collect(
             )
     except OSError as exc:
         cannot_read("processes", "cannot list processes from /proc: {0}".format(exc))
+    process_names = (
+        None
+        if "processes" in set(item["part"] for item in unreadable)
+        else set(item["name"] for item in inventory["processes"])
+    )
+    inventory["protection"] = probe_protection(
+        protection, run_command, get_bin_path, process_names, collected_at
+    )
 
     try:
         with open(os.path.join(proc, "modules")) as stream:
