@@ -36,6 +36,56 @@ options:
     type: list
     elements: str
     default: []
+  protection:
+    description:
+      - Internal; the action plugin passes the catalogue's protection probes for the
+        host's OS family, one per product whose signature time and real-time protection
+        the collector reads.
+      - A product found on the host gets an entry in the inventory's C(protection) list;
+        a product whose files or command are absent gets none.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      product:
+        description: The catalogue's product id, copied into the entry.
+        type: str
+        required: true
+      probe:
+        description:
+          - How the product is read. V(clamav) reads the database headers in the
+            C(DatabaseDirectory) of the first existing O(protection[].clamd_configs) and
+            looks for O(protection[].on_access_process); V(mdatp) runs
+            C(<command> health --output json) once.
+        type: str
+        required: true
+        choices: [clamav, mdatp]
+      clamd_configs:
+        description: C(clamav) only. clamd configuration files, the first that exists is read.
+        type: list
+        elements: str
+      database_dirs:
+        description:
+          - C(clamav) only. Database directories clamd uses when its configuration names
+            none; the first that exists is read.
+        type: list
+        elements: str
+      on_access_process:
+        description:
+          - C(clamav) only. The process whose running means on-access scanning is on.
+          - Defaults to C(clamonacc).
+        type: str
+      extensions:
+        description:
+          - C(clamav) only. The file name extensions of signature databases.
+          - Defaults to libclamav's list, the one the install role copies by.
+        type: list
+        elements: str
+      command:
+        description:
+          - C(mdatp) only. The mdatp command; its presence means the product is on the host.
+          - Defaults to C(/usr/bin/mdatp).
+        type: str
   python_floor:
     description:
       - Internal; the action plugin passes the oldest host Python the collector
@@ -129,7 +179,19 @@ inventory:
   description: The raw inventory (schema 1), when O(return_inventory=true).
   returned: when requested
   type: dict
-  sample: {schema: 1, os_family: linux, packages: [{name: kesl, source: dpkg}]}
+  sample:
+    schema: 1
+    os_family: linux
+    collected_at: "2026-12-02T07:45:12+00:00"
+    packages: [{name: kesl, source: dpkg}]
+    protection:
+      - product: clamav_linux
+        signatures_updated: "2026-12-01T09:10:00+00:00"
+        signatures_basis: database-header
+        signatures_version: daily 27480
+        real_time: false
+        healthy: null
+        detail: null
 warnings:
   description: What the collector could not read.
   returned: when any
@@ -143,6 +205,7 @@ import sys
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.avshift.remediation.plugins.module_utils.linux_inventory import (
+    PROBES,
     collect,
 )
 
@@ -154,6 +217,20 @@ def main():
             "policy": {"type": "raw"},
             "return_inventory": {"type": "bool", "default": False},
             "python_floor": {"type": "list", "elements": "int"},
+            "protection": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "product": {"type": "str", "required": True},
+                    "probe": {"type": "str", "required": True, "choices": list(PROBES)},
+                    "clamd_configs": {"type": "list", "elements": "str"},
+                    "database_dirs": {"type": "list", "elements": "str"},
+                    "on_access_process": {"type": "str"},
+                    "extensions": {"type": "list", "elements": "str"},
+                    "command": {"type": "str"},
+                },
+            },
         },
         supports_check_mode=True,
     )
@@ -173,7 +250,12 @@ def main():
     def run_command(argv):
         return module.run_command(argv, environ_update={"LC_ALL": "C"})
 
-    inventory, warnings, error = collect(run_command, module.get_bin_path, module.params["paths"])
+    inventory, warnings, error = collect(
+        run_command,
+        module.get_bin_path,
+        module.params["paths"],
+        protection=module.params["protection"],
+    )
     for warning in warnings:
         module.warn(warning)
     for part in inventory["unreadable"]:
