@@ -17,8 +17,10 @@ DESCRIPTION="Not Microsoft software: a stand-in from the avshift test bed whose 
 a renamed copy of sleep and whose mdatp command answers health queries from the
 onboarding and offboarding files."
 
-# The maintainer scripts start the service, as Microsoft's package does.
-START='if [ -d /run/systemd/system ]; then systemctl daemon-reload; systemctl enable --now mdatp.service; fi'
+# The maintainer scripts stamp the definitions as updated now (the double's `mdatp
+# health` reports that time) and start the service, as Microsoft's package does.
+DEFINITIONS='mkdir -p /var/opt/microsoft/mdatp && touch /var/opt/microsoft/mdatp/definitions'
+START="$DEFINITIONS; "'if [ -d /run/systemd/system ]; then systemctl daemon-reload; systemctl enable --now mdatp.service; fi'
 STOP='if [ -d /run/systemd/system ]; then systemctl disable --now mdatp.service || true; fi'
 
 stage() {
