@@ -53,6 +53,7 @@ COMMON_ROWS = (
     ("confirm_removal", "Removed once an operator confirms, after this"),
     ("refuse_removal_when", "Refused for a manual removal when found with it"),
     ("install", "Installed by avshift"),
+    ("protection", "Signature time and real-time protection read by"),
     ("sources", "Where the names were seen"),
 )
 ACTIVE_KEYS = ("active_services", "active_processes")
@@ -88,6 +89,14 @@ def _row_value(key: str, value, grades=None) -> str:
             f"task file `{value['task_file']}`; turned on before the removal: "
             f"{value['before_removal']}" + (f"; it knows the {facts}" if facts else "")
         )
+    if key == "protection":
+        read = "; ".join(
+            f"{name} "
+            + ", ".join(f"`{item}`" for item in (spec if isinstance(spec, list) else [spec]))
+            for name, spec in value.items()
+            if name != "probe"
+        )
+        return f"the collector's `{value['probe']}` probe" + (f" ({read})" if read else "")
     return _names(value, grades)
 
 

@@ -28,6 +28,7 @@ _TYPES = {
     "string_list": "a list of text",
     "object": "an object",
     "unreadable": "a list of `{part, reason}`",
+    "protection": "a list of objects (see [Protection entries](#protection-entries))",
     "state": "`" + "`, `".join(inventory_schema.SERVICE_STATES) + "`",
     "product_state": "an integer or a numeric string (Security Center's productState)",
 }
@@ -84,6 +85,22 @@ def render() -> str:
                 f"| `{field}` | {_TYPES[field_type]} | {'yes' if field in required else 'no'} "
                 f"| {_families(families)} |"
             )
+    lines += [
+        "",
+        "## Protection entries",
+        "",
+        "One per approved product the collector knows how to read and found on the host "
+        "(the catalogue's `protection` probes), every field sent, `null` where unknown. "
+        "`signatures_basis` is one of "
+        + ", ".join(f"`{basis}`" for basis in inventory_schema.SIGNATURE_BASES)
+        + ": the build time in a database header (the vendor's clock), a signature file's "
+        "modification time, or the product's own report (both the host's clock).",
+        "",
+        "| field | type | meaning |",
+        "| --- | --- | --- |",
+    ]
+    for field, (field_type, doc) in inventory_schema.PROTECTION_FIELDS.items():
+        lines.append(f"| `{field}` | {_TYPES[field_type]} | {doc} |")
     lines += [
         "",
         "## Parts",

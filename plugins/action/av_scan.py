@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Mapping
 
@@ -102,6 +103,9 @@ class ActionModule(ActionBase):
         floor = host_python_floor()
         if families[0].module_suffix == ".py":
             module_args["python_floor"] = list(floor)
+            # How to read each product's signature time and real-time protection: the
+            # catalogue says; Windows reads Defender's from its own status part.
+            module_args["protection"] = catalogue.protection_probes(families[0].id)
         collected = host_family.execute(self, COLLECTOR, families[0], module_args, task_vars)
         result["warnings"] = list(result.get("warnings", [])) + list(
             collected.get("warnings") or []
@@ -119,7 +123,15 @@ class ActionModule(ActionBase):
         host = (task_vars or {}).get("inventory_hostname")
         inventory = collected.get("inventory")
         try:
-            verdict = classify(inventory, policy, catalogue, source=f"av_scan inventory of {host}")
+            verdict = classify(
+                inventory,
+                policy,
+                catalogue,
+                source=f"av_scan inventory of {host}",
+                # The controller's clock as the answer came back: vendor-dated signature
+                # ages, and the host's clock skew.
+                now=datetime.datetime.now(datetime.timezone.utc),
+            )
         except InputError as exc:
             # Never let a malformed answer pass for a clean host.
             raise AnsibleActionFail(

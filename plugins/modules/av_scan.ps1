@@ -36,6 +36,10 @@ $inventory = [Ordered]@{
     schema = 1
     host = $env:COMPUTERNAME
     os_family = 'windows'
+    # The host's own clock: the controller measures Defender's signature age against it
+    # (AntivirusSignatureLastUpdated is a time of this clock too) and reports the skew.
+    collected_at = [DateTime]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'",
+        [System.Globalization.CultureInfo]::InvariantCulture)
     os = $null
     packages = $null
     services = $null

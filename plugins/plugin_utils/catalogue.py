@@ -25,7 +25,10 @@ from typing import NamedTuple
 
 import yaml
 
-from ansible_collections.avshift.remediation.plugins.module_utils import inventory_schema
+from ansible_collections.avshift.remediation.plugins.module_utils import (
+    inventory_schema,
+    linux_inventory,
+)
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import (
     CatalogueError,
 )
@@ -42,6 +45,7 @@ _OTHER_PRODUCT_KEYS = {
     "active_processes",
     "uninstall_properties",
     "install",
+    "protection",
     "uninstall_note",
     "manual_removal",
     "confirm_removal",
@@ -207,6 +211,10 @@ class Product:
     # How avshift installs the product, when it can: the install role's task file and
     # when it may run (BEFORE_REMOVAL); None for products avshift does not install.
     installer: Installer | None = None
+    # How the Linux collector reads its signature time and real-time protection: a
+    # probe of linux_inventory.PROBES and what it needs (config files, directories);
+    # None where the facts come from elsewhere (Defender Antivirus: its status part).
+    protection_probe: dict[str, object] | None = None
     # Where its names were seen, on this OS family.
     provenance: Provenance = field(default_factory=Provenance)
     # The inventory kinds the product has names of (services, drivers, ...): where the
@@ -372,6 +380,16 @@ class Catalogue:
             if product.os_family == os_family and product.installer is not None
         ]
 
+    def protection_probes(self, os_family: str) -> list[dict]:
+        """What the collector of an OS family probes for each approved-capable product's
+        protection: the probe's spec with the product id."""
+        return [
+            {"product": product.id, **product.protection_probe}
+            for products in self.products.values()
+            for product in products
+            if product.os_family == os_family and product.protection_probe is not None
+        ]
+
     def product(self, vendor: str, product_id: str, os_family: str) -> Product | None:
         for product in self.products.get(vendor, ()):
             if product.id == product_id and product.os_family == os_family:
@@ -499,6 +517,23 @@ def _installer(block, source, where) -> Installer | None:
         )
     facts = _expect(spec.get("facts") or {}, dict, source, f"{where}.install.facts")
     return Installer(task_file=task_file, before_removal=before, facts=dict(facts))
+
+
+# The collector's probes: what plugins/module_utils/linux_inventory.py can read.
+PROTECTION_PROBES = linux_inventory.PROBES
+
+
+def _protection_probe(block, source, where) -> dict | None:
+    spec = block.get("protection")
+    if spec is None:
+        return None
+    _expect(spec, dict, source, f"{where}.protection")
+    probe = spec.get("probe")
+    if probe not in PROTECTION_PROBES:
+        raise CatalogueError(
+            source, f"{where}.protection.probe", f"expected one of {', '.join(PROTECTION_PROBES)}"
+        )
+    return dict(spec)
 
 
 def _nonempty_text(value, source, where) -> str:
@@ -656,6 +691,7 @@ def _load_product(
                 )
             ),
             installer=_installer(block, source, block_where),
+            protection_probe=_protection_probe(block, source, block_where),
             uninstall_note=(
                 None
                 if block.get("uninstall_note") is None

@@ -9,8 +9,10 @@ matching a name cost about the same as reading it.
 
 from __future__ import annotations
 
+import datetime
+
 from ansible_collections.avshift.remediation.plugins.module_utils import inventory_schema
-from ansible_collections.avshift.remediation.plugins.plugin_utils import defender
+from ansible_collections.avshift.remediation.plugins.plugin_utils import defender, protection
 from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
     EVIDENCE_KINDS,
     Catalogue,
@@ -312,7 +314,47 @@ def _check_header(inventory: object, source: str, families) -> str:
     os_info = inventory.get("os")
     if os_info is not None and not isinstance(os_info, dict):
         raise InventoryError(source, "os", f"expected an object, got {describe_type(os_info)}")
+    collected_at = inventory.get("collected_at")
+    if collected_at is not None and not isinstance(collected_at, str):
+        raise InventoryError(
+            source, "collected_at", f"expected a string, got {describe_type(collected_at)}"
+        )
+    _check_protection(inventory.get("protection"), source)
     return os_family
+
+
+_JSON_TYPES = {"string": str, "boolean": bool}
+
+
+def _check_protection(entries: object, source: str) -> None:
+    """The collector's protection entries: a wrong type is refused with its position,
+    as for any other part, never read as "unknown" (which would hide a broken collector
+    behind a reason that sounds like the host's)."""
+    if entries is None:
+        return
+    if not isinstance(entries, list):
+        raise InventoryError(source, "protection", f"expected a list, got {describe_type(entries)}")
+    for position, entry in enumerate(entries):
+        where = f"protection[{position}]"
+        if not isinstance(entry, dict):
+            raise InventoryError(source, where, f"expected an object, got {describe_type(entry)}")
+        if not isinstance(entry.get("product"), str) or not entry["product"]:
+            raise InventoryError(source, f"{where}.product", "expected a product id")
+        for name, (kind, _doc) in inventory_schema.PROTECTION_FIELDS.items():
+            value = entry.get(name)
+            if value is not None and not isinstance(value, _JSON_TYPES[kind]):
+                raise InventoryError(
+                    source,
+                    f"{where}.{name}",
+                    f"expected {kind} or null, got {describe_type(value)}",
+                )
+        basis = entry.get("signatures_basis")
+        if basis is not None and basis not in inventory_schema.SIGNATURE_BASES:
+            raise InventoryError(
+                source,
+                f"{where}.signatures_basis",
+                f"expected one of {', '.join(inventory_schema.SIGNATURE_BASES)}, got {show(basis)}",
+            )
 
 
 def classify(
@@ -320,8 +362,13 @@ def classify(
     policy: Policy | None = None,
     catalogue: Catalogue | None = None,
     source: str = "inventory",
+    now: datetime.datetime | None = None,
 ) -> dict:
-    """The verdict for one raw inventory. Raises InventoryError on a broken contract."""
+    """The verdict for one raw inventory. Raises InventoryError on a broken contract.
+
+    now: the controller's clock during a live scan (signature ages of vendor-dated
+    databases, the host's clock skew); None for a recorded inventory read later.
+    """
     catalogue = catalogue or load_catalogue()
     policy = policy or load_policy(catalogue=catalogue)
     os_family = _check_header(inventory, source, catalogue.os_families)
@@ -362,6 +409,15 @@ def classify(
             approved.append(finding.as_dict(with_active=True))
         else:
             other.append(finding.as_dict(with_active=False))
+    rule = policy.protection_for(os_family)
+    for item in approved:
+        if item["active"]:
+            facts = protection.product_facts(inventory, item)
+            item.update(
+                protection.assess(facts, rule, os_family, inventory.get("collected_at"), now)
+            )
+        else:
+            item["protection"] = "not-active"
     unreadable = _unreadable(inventory.get("unreadable"), source)
     verdict = {
         "host": inventory.get("host"),
@@ -374,6 +430,8 @@ def classify(
     }
     if unreadable:
         verdict["unreadable"] = unreadable
+    # Which rules "protecting" was held to, for the host's family (None: active enough).
+    verdict["protection_rules"] = rule.as_dict() if rule.asks_anything else None
     verdict["reasons"] = explain(verdict, policy.approved[os_family])
     verdict["compliant"] = not verdict["reasons"]
     return verdict
@@ -386,6 +444,12 @@ def _security_center_running(services: object) -> bool:
         if str(entry.get("name", "")).casefold() == "wscsvc":
             return entry.get("state") == "running"
     return True
+
+
+def _protecting(item: dict) -> bool:
+    """An active approved product meets the protection rules (a verdict from before the
+    rules existed has no "protection": active was all it asked)."""
+    return item.get("protection", "protecting") == "protecting"
 
 
 def _label(item: dict) -> str:
@@ -406,7 +470,14 @@ def explain(verdict: dict, approved_vendors=None) -> list[str]:
     if disallowed:
         names = ", ".join(f"{_label(f)} ({f.get('vendor')})" for f in disallowed)
         reasons.append(f"disallowed antivirus found: {names}")
-    if not any(item.get("active") for item in approved):
+    active = [item for item in approved if item.get("active")]
+    if active and not any(_protecting(item) for item in active):
+        why = "; ".join(
+            f"{_label(item)}: {', '.join(item.get('not_protecting_because') or ['not protecting'])}"
+            for item in active
+        )
+        reasons.append(f"no approved antivirus protects the host ({why})")
+    if not active:
         reason = "no active approved antivirus"
         if any(item.get("inactive_because") for item in approved):
             why = "; ".join(

@@ -103,6 +103,18 @@ AUDITED_STATUSES = tuple(
 STATUS_IDS = tuple(status.id for status in STATUSES)
 
 
+# What an approved product found on a host does for it, the same words in every report
+# format and in `avshift classify`: running and meeting the policy's protection rules
+# (signature age, real-time protection); running but not meeting them (the reason is
+# given); installed but not running (Defender in passive mode, a stopped clamd). Only a
+# protecting product makes a host compliant.
+PROTECTION_STATES = {
+    "protecting": "active and protecting",
+    "not-protecting": "active, not protecting",
+    "not-active": "present, not active",
+}
+
+
 def exit_for_statuses(statuses: Iterable[str]) -> Exit:
     """The exit code that the hosts of a run decide (unknown statuses count as failed)."""
     failed = STATUS_BY_ID["failed"]

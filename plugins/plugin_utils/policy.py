@@ -9,7 +9,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -26,6 +26,27 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import 
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.yml")
 _KEYS = ("disallowed_vendors", "approved")
+# Optional: a policy without it asks an approved product only to be active.
+_OPTIONAL_KEYS = ("protection",)
+PROTECTION_KEYS = ("max_signature_age_days", "require_real_time")
+
+
+@dataclass(frozen=True)
+class ProtectionRule:
+    """What "protecting" asks of an active approved product on one OS family."""
+
+    max_signature_age_days: float | None = None  # None: signatures may be of any age
+    require_real_time: bool = False
+
+    @property
+    def asks_anything(self) -> bool:
+        return self.max_signature_age_days is not None or self.require_real_time
+
+    def as_dict(self) -> dict:
+        return {
+            "max_signature_age_days": self.max_signature_age_days,
+            "require_real_time": self.require_real_time,
+        }
 
 
 @dataclass(frozen=True)
@@ -36,12 +57,22 @@ class Policy:
     approved: Mapping[str, tuple[str, ...]]
     source: str
     sha256: str  # of the policy as read (file bytes, or canonical JSON of a mapping)
+    # os family -> its rule; a policy without `protection` asks nothing of any family.
+    protection: Mapping[str, ProtectionRule] = field(default_factory=dict)
+
+    def protection_for(self, os_family: str) -> ProtectionRule:
+        return self.protection.get(os_family) or ProtectionRule()
 
     def as_dict(self) -> dict:
-        return {
+        result = {
             "disallowed_vendors": sorted(self.disallowed),
             "approved": {family: list(vendors) for family, vendors in self.approved.items()},
         }
+        if self.protection:
+            result["protection"] = {
+                family: rule.as_dict() for family, rule in self.protection.items()
+            }
+        return result
 
 
 def load_policy(
@@ -120,8 +151,13 @@ def _validate(data: object, source: str, sha256: str, catalogue: Catalogue) -> P
     if not isinstance(data, dict):
         raise PolicyError(source, None, f"expected a mapping, got {describe_type(data)}")
     for key in data:
-        if key not in _KEYS:
-            raise PolicyError(source, str(key), f"unknown key (known: {', '.join(_KEYS)})")
+        if key not in _KEYS + _OPTIONAL_KEYS:
+            known_keys = _KEYS + _OPTIONAL_KEYS
+            close = difflib.get_close_matches(str(key), known_keys, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise PolicyError(
+                source, str(key), f"unknown key ({hint}known: {', '.join(known_keys)})"
+            )
     known = sorted(catalogue.vendors)
     for key in _KEYS:
         if key not in data:
@@ -156,4 +192,68 @@ def _validate(data: object, source: str, sha256: str, catalogue: Catalogue) -> P
                     source, f"{key}[{position}]", f"{show(vendor)} has no product for {family}"
                 )
         approved[family] = vendors
-    return Policy(frozenset(disallowed), approved, source, sha256)
+    protection = _protection(data["protection"], source, families) if "protection" in data else {}
+    return Policy(frozenset(disallowed), approved, source, sha256, protection)
+
+
+def _per_family(value: object, source: str, key: str, families, check) -> dict:
+    """A value for every family, or a mapping of family to value (families left out get
+    the rule's neutral value from check(None))."""
+    if isinstance(value, dict):
+        for family in value:
+            if family not in families:
+                raise PolicyError(
+                    source, f"{key}.{family}", f"unknown OS family (known: {', '.join(families)})"
+                )
+        return {family: check(value.get(family), f"{key}.{family}") for family in families}
+    return {family: check(value, key) for family in families}
+
+
+def _protection(spec: object, source: str, families) -> dict[str, ProtectionRule]:
+    if not isinstance(spec, dict):
+        raise PolicyError(
+            source, "protection", f"expected a mapping of rules, got {describe_type(spec)}"
+        )
+    for key in spec:
+        if key not in PROTECTION_KEYS:
+            close = difflib.get_close_matches(str(key), PROTECTION_KEYS, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise PolicyError(
+                source,
+                f"protection.{key}",
+                f"unknown key ({hint}known: {', '.join(PROTECTION_KEYS)})",
+            )
+
+    def age(value: object, where: str) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise PolicyError(
+                source,
+                where,
+                f"expected a number of days above 0, got {describe_type(value)} {show(value)}",
+            )
+        return float(value)
+
+    def flag(value: object, where: str) -> bool:
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise PolicyError(
+                source,
+                where,
+                f"expected true or false, got {describe_type(value)} {show(value)}",
+            )
+        return value
+
+    ages = _per_family(
+        spec.get("max_signature_age_days"),
+        source,
+        "protection.max_signature_age_days",
+        families,
+        age,
+    )
+    real_time = _per_family(
+        spec.get("require_real_time"), source, "protection.require_real_time", families, flag
+    )
+    return {family: ProtectionRule(ages[family], real_time[family]) for family in families}

@@ -12,15 +12,26 @@ from pathlib import Path
 
 import pytest
 import yaml
+from activity_policy import ACTIVITY_POLICY
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import load_catalogue
 from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import (
-    classify,
+    classify as classify_under,
+)
+from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import (
     explain,
     security_center_on,
 )
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import InventoryError
 from ansible_collections.avshift.remediation.plugins.plugin_utils.policy import load_policy
+
+
+def classify(inventory, policy=None, *args, **kwargs):
+    """The classifier, under the shipped policy without its protection rules unless a
+    test gives its own: these inventories hold what makes a product active, and no
+    signature times (tests/activity_policy.py)."""
+    return classify_under(inventory, policy or ACTIVITY_POLICY, *args, **kwargs)
+
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DECOYS = yaml.safe_load((DATA / "hand_written" / "decoys.yml").read_text(encoding="utf-8"))
@@ -85,8 +96,11 @@ def test_verdict_has_the_documented_shape():
         "approved",
         "other",
         "residue",
+        "protection_rules",
         "reasons",
     }
+    # A policy without protection rules asks an approved product only to be active.
+    assert verdict["protection_rules"] is None
     assert verdict["host"] == "test-host"
     assert verdict["os_family"] == "linux"
     assert verdict["compliant"] is False
@@ -98,7 +112,20 @@ def test_verdict_has_the_documented_shape():
         "evidence": [{"kind": "package", "value": "kesl"}],
     }
     [approved] = verdict["approved"]
-    assert set(approved) == {"vendor", "product", "name", "active", "evidence"}
+    assert set(approved) == {
+        "vendor",
+        "product",
+        "name",
+        "active",
+        "evidence",
+        # What the product says of its protection, and what that means under the rules.
+        "protection",
+        "signatures_updated",
+        "signatures_basis",
+        "signature_age_days",
+        "real_time",
+    }
+    assert approved["protection"] == "protecting"
     assert (approved["vendor"], approved["product"], approved["active"]) == (
         "clamav",
         "clamav_linux",
