@@ -172,6 +172,9 @@ def print_summary(kind: str, report: dict, report_dir: Path, seconds: float | No
     total = summary.get("total", 0)
     took = f" in {seconds:.1f} s" if seconds is not None else ""
     print(f"avshift {kind}: {contract.plural(total, 'host')}{took}")
+    rules = protection_rules_line((report["run"].get("policy") or {}).get("protection"))
+    if rules:
+        print(rules)
     for status in contract.STATUS_IDS:
         if status not in contract.OCCASIONAL_STATUSES or summary.get(status):
             print(f"  {status:<15}{summary.get(status, 0):>6}")
@@ -185,6 +188,21 @@ def print_summary(kind: str, report: dict, report_dir: Path, seconds: float | No
     for warning in report["run"].get("history_warnings") or ():
         print(f"avshift: warning: {warning}", file=sys.stderr)
     print(report_writer.reports_line(report_dir))
+
+
+def protection_rules_line(rules: dict | None) -> str | None:
+    """Which protection rules the hosts were held to, per OS family, in one line."""
+    if not rules:
+        return None
+    parts = []
+    for family, rule in sorted(rules.items()):
+        asked = []
+        if rule.get("max_signature_age_days") is not None:
+            asked.append(f"signatures at most {rule['max_signature_age_days']:g} days old")
+        if rule.get("require_real_time"):
+            asked.append("real-time protection on")
+        parts.append(f"{family}: {' and '.join(asked) or 'active is enough'}")
+    return "Protection rules: " + "; ".join(parts)
 
 
 def attention_reason(host: dict) -> str:

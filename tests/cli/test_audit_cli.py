@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from activity_policy import activity_policy_file
 
 # The verdicts depend on what runs on this machine, which other tests change: they run
 # one after another, whichever worker runs them.
@@ -66,8 +67,9 @@ def _report(report_dir: Path) -> dict:
 
 def test_audit_of_this_machine_with_clamav_running_is_compliant_exit_0(tmp_path):
     reports = tmp_path / "reports"
+    # A clamd process, no signature database: active, which is all this policy asks.
     with running_as(tmp_path, "clamd"):
-        done = audit("--report-dir", str(reports))
+        done = audit("--report-dir", str(reports), "--policy", activity_policy_file(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
     report = _report(reports)
     assert report["kind"] == "audit"
@@ -86,6 +88,18 @@ def test_audit_of_this_machine_with_clamav_running_is_compliant_exit_0(tmp_path)
     assert report["run"]["policy"]["disallowed_vendors"] == ["kaspersky"]
     assert len(report["run"]["policy"]["sha256"]) == 64
     assert "compliant" in done.stdout and str(reports.resolve()) in done.stdout
+
+
+def test_a_running_clamd_without_signatures_does_not_protect_under_the_shipped_policy(tmp_path):
+    reports = tmp_path / "reports"
+    with running_as(tmp_path, "clamd"):
+        done = audit("--report-dir", str(reports))
+    assert done.returncode == 1, done.stdout + done.stderr
+    (host,) = _report(reports)["hosts"]
+    assert host["status"] == "non-compliant"
+    [clamav] = host["approved"]
+    assert clamav["active"] is True and clamav["protection"] == "not-protecting"
+    assert clamav["not_protecting_because"][0].startswith("signature age unknown (policy: 7 days)")
 
 
 def test_disallowed_process_makes_the_host_non_compliant_exit_1_in_every_format(tmp_path):
@@ -125,7 +139,14 @@ def test_unreachable_host_is_exit_3_and_never_compliant(tmp_path):
     inventory = _with_an_unreachable_host(tmp_path)
     reports = tmp_path / "reports"
     with running_as(tmp_path, "clamd"):
-        done = audit("-i", str(inventory), "--report-dir", str(reports))
+        done = audit(
+            "-i",
+            str(inventory),
+            "--report-dir",
+            str(reports),
+            "--policy",
+            activity_policy_file(tmp_path),
+        )
     assert done.returncode == 3, done.stdout + done.stderr
     statuses = {h["host"]: h["status"] for h in _report(reports)["hosts"]}
     assert statuses == {"localhost": "compliant", "gone": "unreachable"}
@@ -248,6 +269,8 @@ def test_plain_ansible_playbook_with_the_callback_writes_the_same_report(tmp_pat
                 "-i",
                 str(ROOT / "inventories" / "local"),
                 str(ROOT / "playbooks" / "audit.yml"),
+                "-e",
+                f"avshift_audit_policy={activity_policy_file(tmp_path)}",
             ],
             capture_output=True,
             text=True,
@@ -365,3 +388,16 @@ def test_several_inventories_are_all_used_as_ansible_playbook_uses_them(tmp_path
     report = _report(reports)
     assert sorted(host["host"] for host in report["hosts"]) == ["host-a", "host-b"], done.stderr
     assert report["run"]["inventory"] == f"{tmp_path / 'a.yml'}, {tmp_path / 'b.yml'}"
+
+
+def test_the_summary_says_which_protection_rules_applied(tmp_path):
+    reports = tmp_path / "reports"
+    done = audit("--report-dir", str(reports))
+    assert (
+        "Protection rules: linux: signatures at most 7 days old; windows: signatures at "
+        "most 7 days old and real-time protection on"
+    ) in done.stdout
+    activity = audit(
+        "--report-dir", str(tmp_path / "r2"), "--policy", activity_policy_file(tmp_path)
+    )
+    assert "Protection rules" not in activity.stdout

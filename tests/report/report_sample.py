@@ -38,6 +38,11 @@ def sample_hosts() -> list[dict]:
                     "evidence": _ev(
                         ("package", "clamav-daemon 1.0.7"), ("service", "clamav-daemon")
                     ),
+                    "protection": "protecting",
+                    "signatures_updated": "2026-11-28T03:12:00+00:00",
+                    "signatures_basis": "database-header",
+                    "signature_age_days": 0.3,
+                    "real_time": False,
                 }
             ],
             "other": [],
@@ -749,10 +754,25 @@ def odd_audit_report() -> dict:
             "status": "non-compliant",
             "os_family": "linux",
             # Given, not derived: non_compliance_reason reads policy.approved as a mapping.
-            "message": "nothing installed",
+            "message": "no approved antivirus protects the host",
             "duration_seconds": 0,
             "disallowed": [],
-            "approved": [],
+            # Running, on signatures three months old: active, not protecting.
+            "approved": [
+                {
+                    "vendor": "clamav",
+                    "product": "clamav",
+                    "name": "ClamAV",
+                    "active": True,
+                    "evidence": _ev(("service", "clamav-daemon")),
+                    "protection": "not-protecting",
+                    "not_protecting_because": ["signatures 94 days old (policy: 7)"],
+                    "signatures_updated": "2026-08-26T03:12:00+00:00",
+                    "signatures_basis": "file-mtime",
+                    "signature_age_days": 94.3,
+                    "real_time": False,
+                }
+            ],
             "other": [],
             "residue": [],
         },

@@ -18,6 +18,7 @@ from report_sample import (
     XSS_IMG,
     XSS_NAME,
     as_written,
+    odd_audit_report,
     sample_report,
 )
 
@@ -271,8 +272,9 @@ def test_csv_has_one_row_per_host_with_the_documented_columns(written):
         "os_family": "linux",
         "disallowed": "",
         "disallowed_vendors": "",
-        "approved": "ClamAV[active]",
+        "approved": "ClamAV[active and protecting]",
         "active_approved": "yes",
+        "protecting_approved": "yes",
         "other": "",
         "residue": "",
         "message": "",
@@ -281,8 +283,8 @@ def test_csv_has_one_row_per_host_with_the_documented_columns(written):
     db = by_host["db-02"]
     assert db["disallowed"] == "Kaspersky Endpoint Security for Linux; Kaspersky Network Agent"
     assert db["disallowed_vendors"] == "kaspersky"
-    assert db["approved"] == "ClamAV[inactive]"
-    assert db["active_approved"] == "no"
+    assert db["approved"] == "ClamAV[present, not active]"
+    assert db["active_approved"] == db["protecting_approved"] == "no"
     cyr = by_host[CYRILLIC_HOST]
     assert cyr["disallowed"] == CYRILLIC_PRODUCT
     assert cyr["other"] == XSS_NAME
@@ -322,7 +324,7 @@ def test_csv_leaves_ordinary_text_and_numbers_alone(written):
     rows = {row["host"]: row for row in _csv_rows(written["csv"])}
     assert rows["'=cmd|' /C calc'!A0"]["message"] == "'@SUM(1+1) av_scan: WMI query timed out"
     assert rows["mail-05"]["other"] == "'-Acme Shield"
-    assert rows["mail-05"]["approved"] == "Microsoft Defender Antivirus[active]"
+    assert rows["mail-05"]["approved"] == "Microsoft Defender Antivirus[active and protecting]"
     assert rows["'=cmd|' /C calc'!A0"]["duration_seconds"] == "12.5"
 
 
@@ -539,10 +541,24 @@ def test_defender_in_passive_or_edr_block_mode_is_present_not_active_in_every_fo
     paths = rep.write_reports(_report(host), tmp_path / "out")
     why = f"running mode {mode}, not Normal"
     [row] = _csv_rows(paths["csv"])
-    assert "[inactive]" in row["approved"] and why in row["message"], row
+    assert f"[present, not active: {why}]" in row["approved"] and why in row["message"], row
     assert why in _junit_cases(paths["junit"])["WS-0142"].find("failure").get("message")
     assert why in Path(paths["html"]).read_text(encoding="utf-8")
     saved = json.loads(Path(paths["json"]).read_text(encoding="utf-8"))["hosts"][0]
     assert saved["approved"][0]["active"] is False
     assert saved["approved"][0]["inactive_because"] == [why]
     assert why in saved["message"]
+
+
+def test_a_running_product_that_does_not_protect_says_so_and_why_in_every_format(tmp_path):
+    report = odd_audit_report()
+    written = rep.write_reports(report, tmp_path)
+    row = {r["host"]: r for r in _csv_rows(written["csv"])}["bare-02"]
+    assert row["approved"] == "ClamAV[active, not protecting: signatures 94 days old (policy: 7)]"
+    assert (row["active_approved"], row["protecting_approved"]) == ("yes", "no")
+    page = Path(written["html"]).read_text(encoding="utf-8")
+    assert '<span class="tag p-not-protecting">active, not protecting</span>' in page
+    assert "signatures 94 days old (policy: 7)" in page
+    saved = json.loads(Path(written["json"]).read_text(encoding="utf-8"))
+    [clamav] = {h["host"]: h for h in saved["hosts"]}["bare-02"]["approved"]
+    assert clamav["protection"] == "not-protecting" and clamav["signature_age_days"] == 94.3

@@ -13,6 +13,8 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model i
     findings,
     is_number,
     product_name,
+    protection_of,
+    protection_text,
     remediation_seconds,
     report_kind,
     residue_paths,
@@ -29,6 +31,8 @@ CSV_COLUMNS = (
     "disallowed_vendors",
     "approved",
     "active_approved",
+    # An approved product meets the policy's protection rules, not only runs.
+    "protecting_approved",
     "other",
     "residue",
     "message",
@@ -78,11 +82,9 @@ def render_csv(report: Mapping) -> str:
             host.get("os_family"),
             "; ".join(product_name(item) for item in findings(host, "disallowed")),
             "; ".join(_unique(str(item.get("vendor")) for item in findings(host, "disallowed"))),
-            "; ".join(
-                f"{product_name(item)}[{'active' if item.get('active') else 'inactive'}]"
-                for item in approved
-            ),
+            "; ".join(f"{product_name(item)}[{protection_text(item)}]" for item in approved),
             "yes" if any(item.get("active") for item in approved) else "no",
+            "yes" if any(protection_of(item)[0] == "protecting" for item in approved) else "no",
             "; ".join(product_name(item) for item in findings(host, "other")),
             "; ".join(residue_paths(host)),
             host.get("message"),

@@ -62,6 +62,7 @@ from ansible_collections.avshift.remediation.plugins.plugin_utils.report.model i
     is_number,
     parse_time,
     product_name,
+    protection_of,
     remediation_seconds,
     report_kind,
     residue_paths,
@@ -545,21 +546,21 @@ def _reboot(state: object) -> dict | None:
     return {"id": state, "known": state in _REBOOT_LABELS, "label": label}
 
 
-def _listed(label: object, evidence: list[dict], origin: str = "", active=None) -> dict:
+def _listed(label: object, evidence: list[dict], origin: str = "", protection=None) -> dict:
     """An entry of a list of products: a finding, a planned removal, a vendor's residue.
-    `active` is None but for approved products, which are tagged active or inactive."""
-    return {"label": label, "active": active, "origin": origin, "evidence": evidence}
+    `protection` is None but for approved products, tagged with their protection state
+    ({id, words, reasons})."""
+    return {"label": label, "protection": protection, "origin": origin, "evidence": evidence}
 
 
 def _product(item: Mapping, key: str) -> dict:
     """A finding, with where it comes from and the evidence it was found by."""
     label = product_name(item)
-    return _listed(
-        label,
-        _evidence_of(item),
-        _origin(item, label),
-        bool(item.get("active")) if key == "approved" else None,
-    )
+    protection = None
+    if key == "approved":
+        state, words, reasons = protection_of(item)
+        protection = {"id": state, "words": words, "reasons": reasons}
+    return _listed(label, _evidence_of(item), _origin(item, label), protection)
 
 
 def _origin(item: Mapping, label: str) -> str:

@@ -16,6 +16,7 @@ from datetime import datetime
 from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import explain
 from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import (
     CONFIRMATIONS,
+    PROTECTION_STATES,
     STATUS_IDS,
 )
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import (
@@ -204,6 +205,25 @@ def findings(holder: Mapping, key: str) -> list[Mapping]:
 
 def product_name(item: Mapping) -> str:
     return str(item.get("name") or item.get("product") or item.get("vendor") or "unknown")
+
+
+def protection_of(item: Mapping) -> tuple[str, str, list[str]]:
+    """An approved finding's protection state: (id, its words, the reasons it is not
+    protecting). A finding from before the protection rules has only "active"."""
+    state = item.get("protection")
+    if state not in PROTECTION_STATES:
+        state = "protecting" if item.get("active") else "not-active"
+    reasons = [str(reason) for reason in item.get("not_protecting_because") or ()]
+    if state == "not-active":
+        reasons = [str(reason) for reason in item.get("inactive_because") or ()]
+    return state, PROTECTION_STATES[state], reasons
+
+
+def protection_text(item: Mapping) -> str:
+    """The state in words, with its reasons: "active, not protecting: signatures 94 days
+    old (policy: 7)"."""
+    _state, words, reasons = protection_of(item)
+    return words + (f": {'; '.join(reasons)}" if reasons else "")
 
 
 def residue_paths(holder: Mapping) -> list[str]:
