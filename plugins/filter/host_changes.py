@@ -21,7 +21,7 @@ description:
     created.
   - Read from the host, not from the tasks that ran, so a failed replacement's evidence
     still names every package the package manager put on the host.
-  - A part either scan could not read is C({unknown: <why>}), never an empty list.
+  - "A part either scan could not read is C({unknown: <why>}), never an empty list."
   - Pure Python on the controller.
 positional: _input, after
 options:

@@ -21,6 +21,8 @@ the PowerShell scripts and the modules do on a real Windows host is not covered.
 
 from __future__ import annotations
 
+import datetime
+
 import base64
 import copy
 import hashlib
@@ -63,6 +65,11 @@ SERVER_2016_BUILD = 14393
 # What the role's own policy rule keys on (plugin_utils/defender.py); the fake applies
 # Windows' rule: DisableAntiSpyware and DisableAntiVirus count on Server only.
 POLICY_ROOT = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows Defender"
+
+
+def _utc_text(moment: datetime.datetime) -> str:
+    """A time as the collector writes it (UTC, "Z")."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def script_kind(script: str) -> str:
@@ -146,6 +153,10 @@ class FakeDefenderHost:
             # Absent on platforms before 4.18.2008.9: null, as the status script sends it.
             "am_running_mode": self.state.get("am_running_mode", "Normal"),
             "am_product_version": self.state.get("am_product_version", "4.18.25010.11"),
+            # Definitions an hour old, as a Defender updating on its own has them (the
+            # protection rules ask for current ones); a host state may give its own.
+            "antivirus_signature_last_updated": self.state.get("signatures_updated")
+            or _utc_text(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)),
         }, None
 
     def status_object(self) -> dict[str, Any]:

@@ -114,6 +114,9 @@ class FakeKesServer(FakeDefenderHost):
             "schema": 1,
             "host": HOST,
             "os_family": "windows",
+            "collected_at": datetime.datetime.now(datetime.timezone.utc).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            ),
             "os": {
                 "name": "Microsoft Windows Server 2022 Standard",
                 "version": "10.0.20348",
