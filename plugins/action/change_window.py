@@ -17,6 +17,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.change import (
     ChangeRefused,
+    batch_as_written,
     check_change_id,
     check_max_fail,
     check_reboot,
@@ -67,15 +68,6 @@ def os_account() -> str:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
         return f"uid {uid}"
-
-
-def batch_as_written(spec) -> str | None:
-    """The batch ramp as the operator wrote it: serial's list form [1, 5, "25%"] is 1,5,25%."""
-    if spec is None:
-        return None
-    if isinstance(spec, (list, tuple)):
-        return ",".join(str(step) for step in spec)
-    return str(spec)
 
 
 class ActionModule(ActionBase):

@@ -180,3 +180,13 @@ def now_utc() -> datetime.datetime:
         with open(clock, encoding="utf-8") as stream:
             return parse_timestamp(stream.read()).astimezone(datetime.timezone.utc)
     return datetime.datetime.now(datetime.timezone.utc)
+
+
+def batch_as_written(batch: object) -> str | None:
+    """The batch ramp as the operator wrote it: serial's list form [1, 5, "25%"] is
+    1,5,25%. None for no batch (a journal may hold "" or [])."""
+    if batch is None or batch == "" or batch == []:
+        return None
+    if isinstance(batch, list | tuple):
+        return ",".join(str(step) for step in batch)
+    return str(batch)

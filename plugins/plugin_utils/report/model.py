@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from ansible_collections.avshift.remediation.plugins.plugin_utils.change import batch_as_written
 from ansible_collections.avshift.remediation.plugins.plugin_utils.classifier import explain
 from ansible_collections.avshift.remediation.plugins.plugin_utils.contract import (
     CONFIRMATIONS,
@@ -266,13 +267,9 @@ def confirmation_text(run: Mapping) -> str:
 
 
 def batch_text(batch: object) -> str | None:
-    """The batch ramp as the operator wrote it: 1,5,25%. A journal written before the
-    change record kept it as text holds serial's list, [1, 5, "25%"]."""
-    if batch is None or batch == "" or batch == []:
-        return None
-    if isinstance(batch, list | tuple):
-        return ",".join(str(step) for step in batch)
-    return str(batch)
+    """The batch ramp as the operator wrote it (change.batch_as_written); a journal
+    written before the change record kept it as text holds serial's list."""
+    return batch_as_written(batch)
 
 
 def parse_time(value: object) -> datetime | None:
