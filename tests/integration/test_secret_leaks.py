@@ -80,9 +80,15 @@ def _check_remediation(report, name, planned, directory):
         "installed",
         "removed",
         "reboot",
+        "changes",
         "verified",
     ]
     assert host["plan"]["remove"] == planned["remove"]  # what the dry run planned is done
+    # The evidence's record of the host's own change, from the scans before and after.
+    (changes,) = [a["data"] for a in host["actions"] if a["event"] == "changes"]
+    removed = {package["name"] for package in changes["packages"]["removed"]}
+    installed_now = {package["name"] for package in changes["packages"]["installed"]}
+    assert {"kesl", "klnagent64"} <= removed and "clamav-daemon" in installed_now, changes
     assert not installed(name, "kesl") and not installed(name, "klnagent64")
     assert in_host(name, "systemctl", "is-active", "clamav-daemon").stdout.strip() == "active"
     assert report["run"]["change_id"] == "CHG0012345"

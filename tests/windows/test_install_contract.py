@@ -21,10 +21,9 @@ the PowerShell scripts and the modules do on a real Windows host is not covered.
 
 from __future__ import annotations
 
-import datetime
-
 import base64
 import copy
+import datetime
 import hashlib
 import json
 import ntpath
@@ -42,6 +41,7 @@ from windows_playbook import REPO_ROOT, PlaybookRun, TaskRecord, run_play
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "install"
 ROLE_FILES = REPO_ROOT / "roles" / "install" / "files"
 MODULE_PREFIX = "ansible_collections.ansible.windows.plugins.modules."
+AVSHIFT_MODULE_PREFIX = "ansible_collections.avshift.remediation.plugins.modules."
 PAYLOAD_SEPARATOR = b"\n\0\0\0\0\n"
 TEMP = "C:\\Users\\avshift\\AppData\\Local\\Temp"
 # 0x800106BA: "The Microsoft Defender Antivirus service is disabled" ("Configure and
@@ -156,7 +156,9 @@ class FakeDefenderHost:
             # Definitions an hour old, as a Defender updating on its own has them (the
             # protection rules ask for current ones); a host state may give its own.
             "antivirus_signature_last_updated": self.state.get("signatures_updated")
-            or _utc_text(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)),
+            or _utc_text(
+                datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+            ),
         }, None
 
     def status_object(self) -> dict[str, Any]:
@@ -173,6 +175,73 @@ class FakeDefenderHost:
             "disabled_by_policy": self.policies(),
             "mde_onboarded": self.state["mde_onboarded"],
         }
+
+    # -- what the collector would read -------------------------------------------------
+
+    def inventory(self) -> dict[str, Any]:
+        """What av_scan's collector would send from this host, shaped as av_scan.ps1 sends it."""
+        services = []
+        service = self.state["service"]
+        if service["exists"]:
+            services.append(
+                {
+                    "name": "WinDefend",
+                    "display_name": "Microsoft Defender Antivirus Service",
+                    "state": "running" if service["state"] == "running" else "stopped",
+                    "start_mode": service["start_mode"],
+                    "path": None,
+                }
+            )
+        status, error = self.status()
+        defender = None
+        if self.state["feature"] in ("Installed", None):  # None: a client, Defender built in
+            defender = {
+                "am_service_enabled": None,
+                "antivirus_enabled": None,
+                "real_time_protection_enabled": None,
+                "antivirus_signature_last_updated": None,
+                "am_running_mode": None,
+                **(status or {}),
+                "disabled_by_policy": self.policies(),
+                "error": error,
+            }
+            defender.pop("am_product_version", None)
+        # SecurityCenter2 exists on client editions only; productState 0x61100 is on and
+        # 0x60100 off (bits 0xF000, plugin_utils/classifier.py).
+        security_center = []
+        if not self.state["server"]:
+            security_center = [
+                {"display_name": name, "product_state": 0x61100, "path": None}
+                for name in self.state["other_antivirus"]
+            ]
+            security_center.append(
+                {
+                    "display_name": "Windows Defender",
+                    "product_state": 0x61100 if status else 0x60100,
+                    "path": None,
+                }
+            )
+        return {
+            "schema": 1,
+            "host": "fakewin",
+            "os_family": "windows",
+            "collected_at": _utc_text(datetime.datetime.now(datetime.timezone.utc)),
+            "os": {
+                "name": self.facts["ansible_distribution"],
+                "version": self.facts["ansible_distribution_version"],
+                "server": self.state["server"],
+            },
+            "packages": [],
+            "services": services,
+            "drivers": [],
+            "processes": [],
+            "security_center": security_center,
+            "defender": defender,
+            "paths": [],
+        }
+
+    def _av_scan(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
+        return {"changed": False, "inventory": self.inventory()}
 
     # -- WinRM --------------------------------------------------------------------------
 
@@ -201,7 +270,8 @@ class FakeDefenderHost:
         return Reply(stderr=f"fake: no reply planned for {what}".encode(), rc=1)
 
     def _module(self, payload: ExecPayload) -> Reply:
-        name = payload.module_script_name.removeprefix(MODULE_PREFIX).removesuffix(".ps1")
+        name = payload.module_script_name.removesuffix(".ps1")
+        name = name.removeprefix(MODULE_PREFIX).removeprefix(AVSHIFT_MODULE_PREFIX)
         args = {k: v for k, v in payload.module_args.items() if not k.startswith("_ansible_")}
         check = bool(payload.module_args.get("_ansible_check_mode"))
         if name == "win_powershell":
@@ -450,6 +520,8 @@ def test_fake_winrm_contract_install_server_turns_defender_on(tmp_path):
         "win_powershell:realtime",
         "win_powershell:signatures",
         "win_powershell:status",
+        # The scan the install role verifies protection by (the audit's rules).
+        "av_scan",
     ]
     assert host.calls("setup")[0].args == {
         "gather_subset": ["!all", "!min", "platform", "distribution"]
@@ -801,6 +873,7 @@ def test_fake_winrm_contract_install_onboarding_script_runs_once_and_never_shows
         "win_command",
         "win_file",
         "win_powershell:status",
+        "av_scan",
     ]
     # It reached the host byte for byte, ran from the private directory, and went away.
     directory = host.calls("win_tempfile")[0]

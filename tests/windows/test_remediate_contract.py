@@ -48,30 +48,18 @@ class FakeKesServer(FakeDefenderHost):
 
     def _module(self, payload: ExecPayload) -> Reply:
         name = payload.module_script_name.removesuffix(".ps1").rsplit(".", 1)[-1]
-        if name in ("av_scan", "host_lock"):
+        if name == "host_lock":
             args = {k: v for k, v in payload.module_args.items() if not k.startswith("_ansible_")}
-            handler = self._av_scan if name == "av_scan" else self._host_lock
-            return module_reply(handler(args))
+            return module_reply(self._host_lock(args))
         return super()._module(payload)
 
     # -- what the collector would read -----------------------------------------------------
 
     def inventory(self) -> dict[str, Any]:
-        services, packages, processes = [], [], []
-        service = self.state["service"]
-        if service["exists"]:
-            services.append(
-                {
-                    "name": "WinDefend",
-                    "display_name": "Microsoft Defender Antivirus Service",
-                    "state": "running" if service["state"] == "running" else "stopped",
-                    "start_mode": service["start_mode"],
-                    "path": None,
-                }
-            )
+        inventory = super().inventory()
         if self.kes_installed:
             code = self.kes["product_code"]
-            packages.append(
+            inventory["packages"].append(
                 {
                     "name": self.kes["name"],
                     "version": self.kes["version"],
@@ -86,7 +74,7 @@ class FakeKesServer(FakeDefenderHost):
                     f"CurrentVersion\\Uninstall\\{code}",
                 }
             )
-            services.append(
+            inventory["services"].append(
                 {
                     "name": "AVP",
                     "display_name": "Kaspersky Endpoint Security Service",
@@ -95,44 +83,8 @@ class FakeKesServer(FakeDefenderHost):
                     "path": None,
                 }
             )
-            processes.append({"name": "avp.exe", "path": ""})
-        defender = None
-        if self.state["feature"] == "Installed":
-            status, error = self.status()
-            defender = {
-                "am_service_enabled": None,
-                "antivirus_enabled": None,
-                "real_time_protection_enabled": None,
-                "antivirus_signature_last_updated": None,
-                "am_running_mode": None,
-                **(status or {}),
-                "disabled_by_policy": self.policies(),
-                "error": error,
-            }
-            defender.pop("am_product_version", None)
-        return {
-            "schema": 1,
-            "host": HOST,
-            "os_family": "windows",
-            "collected_at": datetime.datetime.now(datetime.timezone.utc).strftime(
-                "%Y-%m-%dT%H:%M:%SZ"
-            ),
-            "os": {
-                "name": "Microsoft Windows Server 2022 Standard",
-                "version": "10.0.20348",
-                "server": True,
-            },
-            "packages": packages,
-            "services": services,
-            "drivers": [],
-            "processes": processes,
-            "security_center": [],  # no SecurityCenter2 on Server
-            "defender": defender,
-            "paths": [],
-        }
-
-    def _av_scan(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"changed": False, "inventory": self.inventory()}
+            inventory["processes"].append({"name": "avp.exe", "path": ""})
+        return inventory
 
     def _host_lock(self, args: dict[str, Any]) -> dict[str, Any]:
         holder = self.lock
