@@ -41,6 +41,14 @@ def in_host(name: str, *argv: str, check: bool = True) -> subprocess.CompletedPr
     return podman("exec", name, *argv, check=check)
 
 
+def apt_update(name: str) -> None:
+    """apt-get update on the host, once more if the first fails: under a full test run's
+    load, apt's signature check of Debian's InRelease has been seen to fail once ("Unknown
+    error executing apt-key") and pass when run again. A second failure is the test's."""
+    if in_host(name, "apt-get", "update", "-qq", check=False).returncode:
+        in_host(name, "apt-get", "update", "-qq")
+
+
 def require_testbed() -> None:
     missing = podman("image", "exists", IMAGE, check=False).returncode != 0
     if missing or not (TESTBED_OUT / "packages").is_dir():
@@ -72,7 +80,7 @@ def start_host(name: str, packages: tuple[str, ...] = KASPERSKY_DOUBLES) -> None
         "printf 'Types: deb\\nURIs: file:///srv/avshift-testbed/packages/apt\\nSuites: ./\\n"
         "Trusted: yes\\n' > /etc/apt/sources.list.d/avshift-testbed.sources",
     )
-    in_host(name, "apt-get", "update", "-qq")
+    apt_update(name)
     if packages:
         install(name, *packages)
 

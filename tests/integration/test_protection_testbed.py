@@ -27,6 +27,7 @@ from testbed_hosts import (
     IMAGE,
     PODMAN_ENV,
     TESTBED_OUT,
+    apt_update,
     in_host,
     podman,
     require_testbed,
@@ -169,7 +170,7 @@ def _wait_for_process(name: str, process: str, running: bool) -> None:
 
 
 def test_clamav_reports_its_database_build_time_and_on_access_scanning(tmp_path, host):
-    in_host(host, "apt-get", "update", "-qq")
+    apt_update(host)
     start_clamav(host)
     in_host(host, "cp", f"{SOURCE}/avshift-testbed.cud", f"{DATABASES}/")
     _clamd_restarted(host)
