@@ -26,14 +26,13 @@ sys.path.insert(0, str(ROOT / "tests" / "report"))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 from report_sample import sample_report  # noqa: E402
+from test_report_html_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.report import (  # noqa: E402
     FORMATS,
     summarize,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 # Issue #19's goals, in seconds.
 GOALS = {"files": 2.0, "open": 2.0, "filter": 0.2, "sort": 0.3}
 ROUNDS = 3

@@ -44,6 +44,7 @@ MODULE_PREFIX = "ansible_collections.ansible.windows.plugins.modules."
 AVSHIFT_MODULE_PREFIX = "ansible_collections.avshift.remediation.plugins.modules."
 PAYLOAD_SEPARATOR = b"\n\0\0\0\0\n"
 TEMP = "C:\\Users\\avshift\\AppData\\Local\\Temp"
+HOST = "fakewin"  # the inventory name write_inventory gives the fake host
 # 0x800106BA: "The Microsoft Defender Antivirus service is disabled" ("Configure and
 # manage Microsoft Defender Antivirus with the mpcmdrun.exe command-line tool"); the rest
 # of the wording is hand-written.
@@ -223,7 +224,7 @@ class FakeDefenderHost:
             )
         return {
             "schema": 1,
-            "host": "fakewin",
+            "host": HOST,
             "os_family": "windows",
             "collected_at": _utc_text(datetime.datetime.now(datetime.timezone.utc)),
             "os": {

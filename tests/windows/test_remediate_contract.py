@@ -23,14 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_winrm import ExecPayload, FakeWinRMHost, Reply, module_reply
+from fake_winrm import FakeWinRMHost
 from powershell_ast import invoked
 from test_install_contract import FakeDefenderHost
 from test_winrm_contract import PASSWORD, USER, write_inventory
 from windows_playbook import PlaybookRun, run_play
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "remediate" / "server2022_kes.json"
-HOST = "fakewin"
 KES_PASSWORD = "Kes-Pass-1"  # a test value; the uninstall contract proves none leaks
 TIMEOUT = 300
 
@@ -45,13 +44,6 @@ class FakeKesServer(FakeDefenderHost):
         # What Microsoft warns against: Defender turned on while KES still scans.
         self.defender_on_beside_kes = False
         self.lock: dict[str, Any] | None = None
-
-    def _module(self, payload: ExecPayload) -> Reply:
-        name = payload.module_script_name.removesuffix(".ps1").rsplit(".", 1)[-1]
-        if name == "host_lock":
-            args = {k: v for k, v in payload.module_args.items() if not k.startswith("_ansible_")}
-            return module_reply(self._host_lock(args))
-        return super()._module(payload)
 
     # -- what the collector would read -----------------------------------------------------
 
@@ -86,7 +78,7 @@ class FakeKesServer(FakeDefenderHost):
             inventory["processes"].append({"name": "avp.exe", "path": ""})
         return inventory
 
-    def _host_lock(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _host_lock(self, args: dict[str, Any], check: bool) -> dict[str, Any]:
         holder = self.lock
         if args["state"] == "inspect":
             return {"changed": False, "held": False, "holder": holder}
