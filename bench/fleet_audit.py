@@ -341,7 +341,8 @@ def worker(spec_path: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="avshift-bench-runner-") as private:
         runner = ansible_runner.run(
             private_data_dir=private,
-            playbook=spec["playbook"],
+            # A playbook, or an ad hoc module (`ansible -m`) with its host pattern.
+            **spec["target"],
             inventory=spec["inventory"],
             forks=spec["forks"],
             envvars=spec["envvars"],
@@ -665,7 +666,8 @@ class Bench:
         )
         return path
 
-    def inventory(self, names: list[str]) -> Path:
+    def inventory(self, names: list[str], addresses: dict[str, str] | None = None) -> Path:
+        """addresses: the container each name connects to (ansible_host), when not its own."""
         path = self.workdir / f"inventory-{len(names)}.yml"
         lines = ["all:", "  vars:"]
         lines += [
@@ -673,18 +675,33 @@ class Bench:
             "    ansible_python_interpreter: /usr/bin/python3",
             "  hosts:",
         ]
-        lines += [f"    {name}: {{}}" for name in names]
+        addresses = addresses or {}
+        lines += [
+            f"    {name}: {{ansible_host: {addresses[name]}}}"
+            if name in addresses
+            else f"    {name}: {{}}"
+            for name in names
+        ]
         path.write_text("\n".join(lines) + "\n")
         return path
 
-    def run(self, kind: str, inventory: Path, hosts: int) -> dict:
+    def run(
+        self,
+        kind: str,
+        inventory: Path,
+        hosts: int,
+        target: dict | None = None,
+        envvars: dict[str, str] | None = None,
+    ) -> dict:
+        """target: ansible_runner.run's playbook= or module= and host_pattern= (default:
+        the kind's playbook); envvars: added to the run's environment."""
         self.sequence += 1
         spec_path = self.workdir / f"run-{self.sequence:03d}-{kind}.json"
         bindir = Path(sys.executable).parent
         spec = {
             "kind": kind,
             "hosts": hosts,
-            "playbook": str(PLAYBOOKS[kind]),
+            "target": target or {"playbook": str(PLAYBOOKS[kind])},
             "inventory": str(inventory),
             "forks": self.args.forks,
             "cgroup_cpu_files": self.cgroup_files,
@@ -692,6 +709,7 @@ class Bench:
                 "ANSIBLE_CONFIG": str(self.config()),
                 "CONTAINERS_CONF": str(CONTAINERS_CONF),
                 "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+                **(envvars or {}),
             },
         }
         spec_path.write_text(json.dumps(spec))
