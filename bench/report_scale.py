@@ -18,19 +18,17 @@ import statistics
 import sys
 import tempfile
 import time
-from itertools import cycle, islice
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "report"))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
-from report_sample import sample_report  # noqa: E402
+from report_sample import fleet_report  # noqa: E402
 from test_report_html_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils.report import (  # noqa: E402
     FORMATS,
-    summarize,
 )
 
 # Issue #19's goals, in seconds.
@@ -52,16 +50,6 @@ _TIMED_ACTION = """async (action) => {
   await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
   return (performance.now() - started) / 1000;
 }"""
-
-
-def fleet_report(size: int) -> dict:
-    report = sample_report()
-    hosts = []
-    for number, host in enumerate(islice(cycle(report["hosts"]), size)):
-        hosts.append({**host, "host": f"{host['host']}-{number:05d}"})
-    report["hosts"] = hosts
-    report["summary"] = summarize(hosts)
-    return report
 
 
 def render_times(report: dict) -> dict:

@@ -5,6 +5,8 @@ Shared by the report tests and screenshot.py; each call returns a fresh dict.
 
 from __future__ import annotations
 
+import itertools
+
 from ansible_collections.avshift.remediation.plugins.plugin_utils.report import (
     non_compliance_reason,
     summarize,
@@ -268,6 +270,20 @@ KLNAGENT_WINDOWS = {
     "name": "Kaspersky Network Agent",
     "evidence": _ev(("service", "klnagent"), ("msi", KLNAGENT_CODE)),
 }
+
+
+def fleet_report(size: int) -> dict:
+    """The sample fleet at a fleet's size: its hosts repeated under numbered names
+    (web-01-00000, db-02-00001, ...), so that every size holds the same mix of statuses,
+    Cyrillic names and hostile display names."""
+    report = sample_report()
+    hosts = [
+        {**host, "host": f"{host['host']}-{number:05d}"}
+        for number, host in enumerate(itertools.islice(itertools.cycle(report["hosts"]), size))
+    ]
+    report["hosts"] = hosts
+    report["summary"] = summarize(hosts)
+    return report
 
 
 def _verdict(compliant: bool, **findings: list) -> dict:

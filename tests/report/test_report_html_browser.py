@@ -6,6 +6,7 @@ tests fail, on purpose: a skipped browser test would let a broken page pass.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, sync_playwright
+from report_page import MARKUP, host_data
 from report_sample import (
     CHANGE_ID,
     CHANGE_ID_PATTERN,
@@ -24,6 +26,7 @@ from report_sample import (
     XSS_IMG,
     XSS_NAME,
     drift_report,
+    fleet_report,
     remediation_report,
     sample_report,
 )
@@ -124,6 +127,16 @@ class Watched:
         assert self.page_errors == []
         assert self.dialogs == []
         assert self.requests == []
+
+    def assert_nothing_injected(self):
+        """Only the report's own script and its data block exist in the document, and
+        no element that a host's data could have smuggled in."""
+        page = self.page
+        assert page.locator("script:not([type])").count() == 1
+        assert page.locator('script[type="application/json"]#host-data').count() == 1
+        assert page.locator("script").count() == 2
+        assert page.locator("img").count() == 0
+        assert page.evaluate("() => document.querySelectorAll('[onerror]').length") == 0
 
     # --- reading the page as a person sees it ---
 
@@ -289,10 +302,7 @@ def test_hostile_display_names_render_as_text(watched):
     assert host.locator("tr.main").get_by_text(XSS_NAME, exact=True).is_visible()
     host.locator("summary").click()
     assert host.get_by_text(XSS_IMG, exact=True).is_visible()
-    # Only the report's own script and no injected element exists in the document.
-    assert page.locator("script").count() == 1
-    assert page.locator("img").count() == 0
-    assert page.evaluate("() => document.querySelectorAll('[onerror]').length") == 0
+    watched.assert_nothing_injected()
     assert page.get_by_text(FAILED_HOST, exact=True).is_visible()
     watched.assert_clean()
 
@@ -321,6 +331,9 @@ def test_the_request_watch_sees_a_request_that_would_leave_the_machine(browser):
 
 def test_printing_drops_the_controls_and_opens_every_host(watched, tmp_path):
     page = watched.page
+    # Paper shows every host, whatever the filter leaves on screen.
+    page.fill("#filter-text", "web-01")
+    assert watched.visible_hosts() == ["web-01"]
     page.emulate_media(media="print")
     assert not page.locator("#controls").is_visible()
     # page.pdf prints the way a person does, firing beforeprint and afterprint. This
@@ -338,6 +351,9 @@ def test_printing_drops_the_controls_and_opens_every_host(watched, tmp_path):
     assert len(opened) == 4 and all(opened)
     # Afterwards the page is as the reader left it.
     assert page.locator("details[open]").count() == 0
+    page.emulate_media(media="screen")
+    assert watched.visible_hosts() == ["web-01"]
+    assert watched.shown() == "Showing 1 of 6 hosts"
     watched.assert_clean()
 
 
@@ -375,7 +391,8 @@ def open_report(browser):
     contexts = []
 
     def open_(paths: dict, **options) -> Watched:
-        context = browser.new_context(viewport={"width": 1366, "height": 900}, **options)
+        options = {"viewport": {"width": 1366, "height": 900}, **options}
+        context = browser.new_context(**options)
         contexts.append(context)
         watched = Watched(context.new_page())
         watched.page.goto(Path(paths["html"]).as_uri())
@@ -524,9 +541,7 @@ def test_a_remediated_host_shows_plan_timeline_and_before_after_side_by_side(
     ]
     assert timeline.get_by_text(XSS_NAME, exact=True).is_visible()
     # Markup in plan and action data stays text: nothing injected runs or loads.
-    assert page.locator("script").count() == 1
-    assert page.locator("img").count() == 0
-    assert page.evaluate("() => document.querySelectorAll('[onerror]').length") == 0
+    watched.assert_nothing_injected()
     watched.assert_clean()
 
 
@@ -673,4 +688,145 @@ def test_a_failed_host_opens_on_its_reason_and_a_plan_reads_as_sentences(
         "kesl",
         "stop and disable kesl; remove deb packages kesl",
     ]
+    watched.assert_clean()
+
+
+# --- a fleet-sized report -------------------------------------------------------------
+
+FLEET_SIZE = 20_000
+# The rows the page makes at once, and each time the reader nears their end (report.js).
+STEP = 50
+
+
+@pytest.fixture(scope="session")
+def fleet_files(tmp_path_factory):
+    """The sample fleet at 20,000 hosts, written once for all of the run's workers: the
+    first to come writes it, under a lock, the others read it (pytest-xdist's way of a
+    fixture made once, https://pytest-xdist.readthedocs.io/en/stable/how-to.html)."""
+    shared = tmp_path_factory.getbasetemp().parent / "fleet-report"
+    with open(tmp_path_factory.getbasetemp().parent / "fleet-report.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "written.json"
+        if not done.is_file():
+            written = write_reports(fleet_report(FLEET_SIZE), shared)
+            done.write_text(json.dumps(written), encoding="utf-8")
+        return json.loads(done.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def fleet_hosts(fleet_files) -> list[dict]:
+    return json.loads(Path(fleet_files["json"]).read_text(encoding="utf-8"))["hosts"]
+
+
+def _rows(watched: Watched) -> int:
+    return watched.page.locator("tbody.host").count()
+
+
+def test_a_fleet_sized_report_opens_on_a_few_screenfuls_and_makes_more_as_one_scrolls(
+    open_report, fleet_files, fleet_hosts
+):
+    watched = open_report(fleet_files)
+    page = watched.page
+    summary = json.loads(Path(fleet_files["json"]).read_text(encoding="utf-8"))["summary"]
+    assert int(page.locator('[data-count="total"]').inner_text()) == FLEET_SIZE
+    assert watched.shown() == f"Showing {FLEET_SIZE} of {FLEET_SIZE} hosts"
+    assert (
+        int(page.locator('[data-count="non-compliant"]').inner_text()) == (summary["non-compliant"])
+    )
+    # The first rows, in the report's order; not the twenty thousand.
+    assert watched.visible_hosts() == [host["host"] for host in fleet_hosts[:STEP]]
+    more = page.locator("#show-more")
+    assert more.inner_text() == f"Show {STEP} more ({FLEET_SIZE - STEP} not shown yet)"
+    # Scrolling to the end of the rows makes the next ones, as the button does.
+    more.scroll_into_view_if_needed()
+    page.wait_for_function(f"() => document.querySelectorAll('tbody.host').length >= {2 * STEP}")
+    before = _rows(watched)
+    more.click()
+    assert _rows(watched) >= before + STEP
+    shown = watched.visible_hosts()
+    assert shown == [host["host"] for host in fleet_hosts[: len(shown)]]
+    watched.assert_clean()
+
+
+def test_a_fleet_sized_report_filters_and_sorts_every_host_not_only_those_on_screen(
+    open_report, fleet_files, fleet_hosts
+):
+    watched = open_report(fleet_files)
+    page = watched.page
+    last = fleet_hosts[-1]["host"]
+    # The last host, far below what is on screen, found by name.
+    page.fill("#filter-text", last)
+    assert watched.visible_hosts() == [last]
+    assert watched.shown() == f"Showing 1 of {FLEET_SIZE} hosts"
+    # By what only its findings say: the Defender service of every mail host.
+    page.fill("#filter-text", "windefend")
+    mail = [host["host"] for host in fleet_hosts if host["host"].startswith("mail-05-")]
+    assert watched.shown() == f"Showing {len(mail)} of {FLEET_SIZE} hosts"
+    assert watched.visible_hosts() == mail[:STEP]
+    # Sorted by name, the highest first, among the hosts the filter lets through.
+    _header(page, "Host").get_by_role("button").click()
+    _header(page, "Host").get_by_role("button").click()
+    assert watched.visible_hosts() == sorted(mail, reverse=True)[:STEP]
+    page.fill("#filter-text", "")
+    page.select_option("#filter-status", "unreachable")
+    unreachable = [host["host"] for host in fleet_hosts if host["status"] == "unreachable"]
+    assert watched.shown() == f"Showing {len(unreachable)} of {FLEET_SIZE} hosts"
+    assert set(watched.visible_hosts()) <= set(unreachable)
+    # The scan time, a number: the hosts without one go last, whichever way.
+    page.select_option("#filter-status", "")
+    _header(page, "Scan time").get_by_role("button").click()
+    timed = [h for h in fleet_hosts if h.get("duration_seconds") is not None]
+    fastest = min(h["duration_seconds"] for h in timed)
+    first = watched.visible_hosts()[0]
+    assert {h["host"]: h for h in fleet_hosts}[first]["duration_seconds"] == fastest
+    watched.assert_clean()
+
+
+def test_a_fleet_sized_report_keeps_a_hosts_findings_open_and_prints_every_host(
+    open_report, fleet_files, fleet_hosts
+):
+    watched = open_report(fleet_files)
+    page = watched.page
+    name = next(h["host"] for h in reversed(fleet_hosts) if h["host"].startswith("db-02-"))
+    page.fill("#filter-text", name)
+    host = page.locator("tbody.host", has_text=name)
+    evidence = host.get_by_text("/opt/kaspersky/kesl/libexec/kesl", exact=True)
+    host.locator("summary").click()
+    assert evidence.is_visible()
+    # Filtered away and back, the host's findings are as the reader left them.
+    page.fill("#filter-text", "")
+    page.fill("#filter-text", name)
+    assert evidence.is_visible()
+    # Printing lays out every host with its findings open, whatever the screen shows;
+    # afterwards the screen is as it was.
+    printed = page.evaluate(
+        """() => {
+            window.dispatchEvent(new Event('beforeprint'));
+            const bodies = document.querySelectorAll('tbody.host');
+            const details = Array.from(document.querySelectorAll('tbody.host details'));
+            const seen = {bodies: bodies.length, details: details.length,
+                          open: details.filter((d) => d.open).length};
+            window.dispatchEvent(new Event('afterprint'));
+            return seen;
+        }"""
+    )
+    page_data = host_data(Path(fleet_files["html"]).read_text(encoding="utf-8"))
+    with_findings = sum(1 for host in page_data if "<details>" in host[MARKUP])
+    assert printed == {"bodies": FLEET_SIZE, "details": with_findings, "open": with_findings}
+    assert watched.visible_hosts() == [name]
+    assert evidence.is_visible()
+    watched.assert_clean()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_fleet_sized_report_fits_a_phone_in_either_colour_scheme(
+    open_report, fleet_files, scheme
+):
+    watched = open_report(fleet_files, viewport={"width": 390, "height": 844}, color_scheme=scheme)
+    page = watched.page
+    # The page is no wider than the phone: the table scrolls sideways in its own box.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    background = page.evaluate("() => getComputedStyle(document.documentElement).backgroundColor")
+    assert background == ("rgb(13, 17, 23)" if scheme == "dark" else "rgb(255, 255, 255)")
+    assert _rows(watched) == STEP
     watched.assert_clean()

@@ -7,6 +7,11 @@ this module prepares what it shows (text, counts, times, and which of a few shap
 value takes). report.css and report.js are inlined and allowed by their SHA-256 in the
 page's Content-Security-Policy: the page fetches nothing and runs nothing else.
 
+The hosts are not in the page's markup but in one JSON block that report.js reads: each
+host's row group written once by the macro host_body, and its key for each column. The
+script makes rows only for the hosts on screen, so a page of 20,000 hosts opens, filters
+and sorts as fast as one of a few hundred (bench/report_scale.py measures it).
+
 Every {{ value }} is escaped where it is written. Autoescape is on, and `finalize` hands
 it each value already escaped the way html.escape does it (&#x27;, &quot;, where Jinja
 writes &#39;, &#34;), after turning lone surrogates, which UTF-8 cannot encode, into
@@ -19,6 +24,9 @@ import base64
 import functools
 import hashlib
 import html
+import json
+import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -114,6 +122,67 @@ def render_html(report: Mapping, beside: Sequence[str], sums_filename: str) -> s
     return _ENVIRONMENT.get_template("report.html.j2").render(page)
 
 
+# The hosts table's columns: the heading, how the page's script compares the column's
+# keys, and the name of the key in _host()'s "sort", which is also the cell that the
+# macro host_cell writes for it. The time column is added by _columns().
+_COLUMNS = (
+    ("Host", "text", "name"),
+    ("Status", "number", "status"),
+    ("OS", "text", "family"),
+    ("Disallowed", "number", "disallowed"),
+    ("Approved", "text", "approved"),
+    ("Other AV", "number", "other"),
+    ("Residue", "number", "residue"),
+    ("Reboot", "number", "reboot"),
+    ("Message", "text", "message"),
+)
+_TIME_COLUMNS = {"remediation": "Remediation time", "scan": "Scan time"}
+
+
+def _columns(remediation: bool, time_key: str) -> list[dict]:
+    """The columns of the hosts table; only a remediation has hosts that reboot."""
+    columns = [
+        {"label": label, "type": kind, "key": key}
+        for label, kind, key in _COLUMNS
+        if remediation or key != "reboot"
+    ]
+    return [*columns, {"label": _TIME_COLUMNS[time_key], "type": "number", "key": time_key}]
+
+
+def _host_data(hosts: list[dict], columns: list[dict]) -> Markup:
+    """Every host as report.js reads it: its status, its row group's markup (escaped as
+    it was written) and its key for each column, null where it has no value; as JSON
+    that its <script> element holds whatever the hosts' data says."""
+    body = _ENVIRONMENT.get_template("macros.html.j2").module.host_body
+    width = len(columns)
+    rows = ",".join(
+        f"[{_json([host['status'].id, str(body(host, columns, width))])[1:-1]},"
+        f"{_text_json([host['sort'][column['key']] for column in columns])[1:-1]}]"
+        for host in hosts
+    )
+    return Markup(_SCRIPT_DATA.sub(r"\\u003c", f"[{rows}]"))
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _text_json(value: object) -> str:
+    """JSON of the hosts' own text (the sort keys: names, messages), with its <, > and &
+    as JSON's \\u escapes: in the page's source, a name such as <img src=x> is then no
+    tag to a reader or a mail filter either, only to the script, which reads it as text."""
+    return _json(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+# What would end a <script> element's data or change how the browser reads it: "<!--",
+# "<script" and "</script" in any case. HTML's rules for a script's contents say to
+# escape the "<" of each (https://html.spec.whatwg.org/multipage/scripting.html
+# #restrictions-for-contents-of-script-elements); in JSON, "<" can only be in a string,
+# where \u003c reads as "<" again. The markup of the rows holds none of them (the hosts'
+# text in it is escaped), the sort keys none either (_text_json): this is the last guard.
+_SCRIPT_DATA = re.compile(r"<(?=!--|/?script)", re.IGNORECASE)
+
+
 @functools.cache
 def _inline(name: str) -> dict:
     """A file of templates/ as the page inlines it, and its hash for the CSP."""
@@ -136,6 +205,7 @@ def _page(report: Mapping, beside: Sequence[str], sums_filename: str) -> dict:
     # The hosts' column of times gives the remediation's where the run remediated any
     # host; else (an audit, a dry run) the scan's. The scan's own time is in its box.
     timed = any(host["time"]["remediation"] for host in hosts)
+    columns = _columns(remediation, "remediation" if timed else "scan")
     files = len(beside) + 1
     return {
         "title": f"avshift {kind} report",
@@ -153,9 +223,9 @@ def _page(report: Mapping, beside: Sequence[str], sums_filename: str) -> dict:
         "run_rows": _run_rows(run, tool_name, kind),
         "summary": _summary(report["summary"], statuses),
         "drift": _drift(report.get("drift")) if report.get("drift") else None,
-        "hosts": hosts,
-        "time_column": "Remediation time" if timed else "Scan time",
-        "time_key": "remediation" if timed else "scan",
+        "host_count": len(hosts),
+        "columns": columns,
+        "host_data": _host_data(hosts, columns),
         "beside": and_list(beside),
         "sums_filename": sums_filename,
         "files": _NUMBER_WORDS.get(files, str(files)),
@@ -522,18 +592,21 @@ def _host(host: Mapping, run: Mapping, remediation: bool) -> dict:
         "reboot": _reboot(reboot),
         "message": message,
         "time": {"scan": duration_text(scan), "remediation": duration_text(took)},
-        # What the page's script sorts each column by.
+        # What the page's script sorts each column by (_COLUMNS); None: no value, which
+        # goes last whichever way the column is sorted.
         "sort": {
-            "name": name.lower(),
-            "family": family or "",
+            "name": without_surrogates(name).lower(),
+            "status": STATUS_BY_ID[host["status"]].rank,
+            "family": without_surrogates(family).lower() if family else None,
             "disallowed": len(disallowed),
-            "approved": ", ".join(product_name(a) for a in approved).lower(),
+            "approved": without_surrogates(", ".join(product_name(a) for a in approved)).lower()
+            or None,
             "other": len(other),
             "residue": len(residue),
-            "reboot": str(_REBOOT_RANK.get(reboot, 3)) if reboot else "",
-            "message": str(message or "").lower(),
-            "scan": repr(scan) if is_number(scan) else "",
-            "remediation": repr(took) if took is not None else "",
+            "reboot": _REBOOT_RANK.get(reboot, 3) if reboot else None,
+            "message": without_surrogates(message).lower() if message else None,
+            "scan": scan if is_number(scan) and math.isfinite(scan) else None,
+            "remediation": took,
         },
         "details": _details(host, run, remediation, took),
     }

@@ -315,7 +315,9 @@ def is_number(value: object) -> bool:
 
 def without_surrogates(value: object) -> str:
     """The value as text that UTF-8 can encode: each lone surrogate becomes U+FFFD."""
-    return SURROGATES.sub("\ufffd", str(value))
+    text = str(value)
+    # Most of a report is ASCII, which holds no surrogate; the check costs nothing.
+    return text if text.isascii() else SURROGATES.sub("\ufffd", text)
 
 
 def since_last_run(host: str, drift: Mapping) -> str:

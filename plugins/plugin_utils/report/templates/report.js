@@ -2,9 +2,20 @@
   'use strict';
   const table = document.getElementById('hosts');
   const controls = document.getElementById('controls');
-  if (!table || !controls) return;
-  const bodies = Array.from(table.querySelectorAll('tbody.host'));
+  const data = document.getElementById('host-data');
+  if (!table || !controls || !data) return;
+  // A host: its status, its row group's markup (escaped where html_format.py wrote it),
+  // then its key for each column in the columns' order, null where it has none.
+  const hosts = JSON.parse(data.textContent);
+  const STATUS = 0;
+  const MARKUP = 1;
+  const KEYS = 2;
+  // Rows are made for a few screenfuls of hosts and more as the reader scrolls to them:
+  // a browser lays out every row it holds, and 20,000 of them take it tens of seconds.
+  const STEP = 50;
   const noMatch = document.getElementById('no-match');
+  const more = document.getElementById('more');
+  const moreButton = document.getElementById('show-more');
   const text = document.getElementById('filter-text');
   const status = document.getElementById('filter-status');
   const shown = document.getElementById('shown');
@@ -12,48 +23,145 @@
   // Without this script the controls would do nothing, so they appear only with it.
   controls.hidden = false;
 
-  const searchText = (body) => {
-    const findings = body.querySelector('.groups');
-    return (body.rows[0].textContent + ' ' + (findings ? findings.textContent : ''))
-      .toLowerCase();
+  const bodies = new Map(); // a host's row group, made the first time it is shown
+  const opened = new Set(); // the hosts whose findings are open
+  let order = hosts.map((_, index) => index); // every host, in the order sorted
+  let matching = order; // the hosts the filters let through, in that order
+  let onScreen = [];
+  let printing = false;
+
+  function bodiesOf(indexes) {
+    const missing = indexes.filter((index) => !bodies.has(index));
+    if (missing.length) {
+      // Parsed in a table, where row groups belong; the markup was escaped as written.
+      const holder = document.createElement('table');
+      holder.innerHTML = missing.map((index) => hosts[index][MARKUP]).join('');
+      Array.from(holder.tBodies).forEach((body, n) => {
+        const index = missing[n];
+        body.dataset.index = index;
+        const details = body.querySelector('details');
+        if (details) details.open = opened.has(index);
+        bodies.set(index, body);
+      });
+    }
+    return indexes.map((index) => bodies.get(index));
+  }
+
+  function place(list) {
+    for (const body of onScreen) body.remove();
+    const fragment = document.createDocumentFragment();
+    for (const body of list) fragment.appendChild(body);
+    table.insertBefore(fragment, noMatch);
+    onScreen = list;
+  }
+
+  function showMore() {
+    const next = bodiesOf(matching.slice(onScreen.length, onScreen.length + STEP));
+    const fragment = document.createDocumentFragment();
+    for (const body of next) fragment.appendChild(body);
+    table.insertBefore(fragment, noMatch);
+    onScreen = onScreen.concat(next);
+    counted();
+  }
+
+  function counted() {
+    const rest = matching.length - onScreen.length;
+    noMatch.hidden = matching.length !== 0;
+    more.hidden = rest === 0;
+    moreButton.textContent = 'Show ' + Math.min(STEP, rest) + ' more (' + rest +
+      ' not shown yet)';
+    shown.textContent = 'Showing ' + matching.length + ' of ' + hosts.length + ' hosts';
+  }
+
+  function render() {
+    place(bodiesOf(matching.slice(0, STEP)));
+    counted();
+  }
+
+  // Near the end of the rows, the next ones are made; the button does it by hand.
+  moreButton.addEventListener('click', showMore);
+  if ('IntersectionObserver' in window) {
+    const watch = new IntersectionObserver((entries) => {
+      if (printing || !entries.some((entry) => entry.isIntersecting)) return;
+      showMore();
+      // Observing again reports at once whether the end is still near.
+      watch.unobserve(more);
+      watch.observe(more);
+    }, {rootMargin: '0px 0px 800px 0px'});
+    watch.observe(more);
+  }
+
+  // What the filter looks in: the text a row and its findings show, lower case. Made
+  // once, just after the first rows are on screen, or when the filter first needs it.
+  const TAG = /<[^>]*>/g;
+  const ENTITY = /&(#x[0-9a-f]+|#[0-9]+|amp|lt|gt|quot|apos|nbsp);/gi;
+  const NAMED = {amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0'};
+  const character = (match, name) => {
+    const lower = name.toLowerCase();
+    if (lower[0] !== '#') return NAMED[lower];
+    const code = lower[1] === 'x' ? parseInt(lower.slice(2), 16) : parseInt(lower.slice(1), 10);
+    return String.fromCodePoint(code);
   };
-  const haystacks = new Map(bodies.map((body) => [body, searchText(body)]));
+  const haystacks = new Array(hosts.length);
+  const haystack = (index) => {
+    if (haystacks[index] === undefined) {
+      haystacks[index] = hosts[index][MARKUP].replace(TAG, ' ').replace(ENTITY, character)
+        .toLowerCase();
+    }
+    return haystacks[index];
+  };
+  setTimeout(() => hosts.forEach((_, index) => haystack(index)), 0);
 
   function applyFilter() {
     const query = text.value.trim().toLowerCase();
     const wanted = status.value;
-    let count = 0;
-    for (const body of bodies) {
-      const visible = (!wanted || body.dataset.status === wanted) &&
-        (!query || haystacks.get(body).includes(query));
-      body.hidden = !visible;
-      if (visible) count += 1;
-    }
-    noMatch.hidden = count !== 0;
-    shown.textContent = 'Showing ' + count + ' of ' + bodies.length + ' hosts';
+    matching = order.filter((index) => (!wanted || hosts[index][STATUS] === wanted) &&
+      (!query || haystack(index).includes(query)));
+    render();
   }
   text.addEventListener('input', applyFilter);
   status.addEventListener('change', applyFilter);
 
+  // A text column is compared by rank: the collator orders its keys once, and equal keys
+  // share a rank, so that ties keep the report's order whichever way it is sorted.
   const collator = new Intl.Collator(undefined, {numeric: true, sensitivity: 'base'});
+  const ranks = new Map();
+  function rankOf(column) {
+    if (!ranks.has(column)) {
+      const key = KEYS + column;
+      const present = order.filter((index) => hosts[index][key] !== null)
+        .sort((a, b) => collator.compare(hosts[a][key], hosts[b][key]) || a - b);
+      const rank = new Array(hosts.length).fill(null);
+      let current = 0;
+      present.forEach((index, n) => {
+        if (n && collator.compare(hosts[present[n - 1]][key], hosts[index][key]) !== 0) {
+          current = n;
+        }
+        rank[index] = current;
+      });
+      ranks.set(column, rank);
+    }
+    return ranks.get(column);
+  }
+
   let sortColumn = -1;
   let direction = 1;
   function sortBy(column) {
     direction = column === sortColumn ? -direction : 1;
     sortColumn = column;
-    const numeric = headers[column].dataset.type === 'number';
-    const keyed = bodies.map((body, index) => ({
-      body, index, key: body.rows[0].cells[column].dataset.sort || '',
-    }));
-    keyed.sort((a, b) => {
+    let keys;
+    if (headers[column].dataset.type === 'number') {
+      keys = hosts.map((host) => host[KEYS + column]);
+    } else {
+      keys = rankOf(column);
+    }
+    order = hosts.map((_, index) => index).sort((a, b) => {
       // Hosts without a value go last whichever way the column is sorted.
-      if (a.key === '' || b.key === '') {
-        return (a.key === '') - (b.key === '') || a.index - b.index;
+      if (keys[a] === null || keys[b] === null) {
+        return (keys[a] === null) - (keys[b] === null) || a - b;
       }
-      const order = numeric ? Number(a.key) - Number(b.key) : collator.compare(a.key, b.key);
-      return direction * order || a.index - b.index;
+      return direction * (keys[a] - keys[b]) || a - b;
     });
-    for (const {body} of keyed) table.insertBefore(body, noMatch);
     headers.forEach((th, index) => {
       if (index === column) {
         th.setAttribute('aria-sort', direction === 1 ? 'ascending' : 'descending');
@@ -61,30 +169,57 @@
         th.removeAttribute('aria-sort');
       }
     });
+    applyFilter();
   }
   headers.forEach((th, column) => {
     const button = th.querySelector('button');
     if (button) button.addEventListener('click', () => sortBy(column));
   });
 
+  // A host's findings stay open or closed as the reader left them, wherever it goes.
+  table.addEventListener('toggle', (event) => {
+    const body = event.target.closest('tbody.host');
+    if (!body) return;
+    const index = Number(body.dataset.index);
+    if (event.target.open) opened.add(index); else opened.delete(index);
+  }, true);
+
   function setOpen(open) {
-    for (const body of bodies) {
-      const details = body.querySelector('details');
-      if (details && !body.hidden) details.open = open;
+    for (const index of matching) {
+      if (open) opened.add(index); else opened.delete(index);
+      const details = bodies.has(index) && bodies.get(index).querySelector('details');
+      if (details) details.open = open;
     }
   }
   document.getElementById('expand-all').addEventListener('click', () => setOpen(true));
   document.getElementById('collapse-all').addEventListener('click', () => setOpen(false));
 
-  // Paper cannot be clicked: print every visible host's evidence, then restore.
+  // Paper cannot be clicked nor scrolled: print every host of the report, in the order
+  // on screen and whatever the filters hide, each with its evidence; then restore.
   let closedBeforePrint = [];
+  let shownBeforePrint = 0;
   window.addEventListener('beforeprint', () => {
-    closedBeforePrint = Array.from(table.querySelectorAll('details:not([open])'));
-    for (const details of closedBeforePrint) details.open = true;
+    printing = true;
+    shownBeforePrint = onScreen.length;
+    const every = bodiesOf(order);
+    closedBeforePrint = [];
+    for (const body of every) {
+      const details = body.querySelector('details');
+      if (details && !details.open) {
+        details.open = true;
+        closedBeforePrint.push(details);
+      }
+    }
+    place(every);
+    noMatch.hidden = hosts.length !== 0;
+    more.hidden = true;
   });
   window.addEventListener('afterprint', () => {
     for (const details of closedBeforePrint) details.open = false;
     closedBeforePrint = [];
+    printing = false;
+    place(bodiesOf(matching.slice(0, shownBeforePrint)));
+    counted();
   });
   applyFilter();
 })();
