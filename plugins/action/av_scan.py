@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import time
 from collections.abc import Mapping
@@ -26,6 +27,14 @@ ARGUMENT_SPEC = {
     "policy": {"type": "raw"},
     "return_inventory": {"type": "bool", "default": False},
 }
+
+# ansible-playbook's strategy imports this plugin in its own process, then forks a worker
+# for each host's task: read the shipped catalogue here, once (load_catalogue keeps it),
+# and every worker inherits it parsed instead of parsing its 140 KB of YAML again, 0.18 s
+# of controller CPU a host on the 2-core test machine. One that cannot be read fails each
+# scan in run(), with its message, as before.
+with contextlib.suppress(InputError):
+    load_catalogue()
 
 
 def _dotted(version) -> str:
