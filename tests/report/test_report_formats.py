@@ -9,8 +9,9 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import jinja2
 import pytest
-from report_page import EXTERNAL, KEYS, as_shown, assert_self_contained, host_data
+from report_page import EXTERNAL, as_shown, assert_self_contained, page_hosts
 from report_sample import (
     CYRILLIC_HOST,
     CYRILLIC_PRODUCT,
@@ -23,6 +24,7 @@ from report_sample import (
 
 from ansible_collections.avshift.remediation.plugins.plugin_utils import report as rep
 from ansible_collections.avshift.remediation.plugins.plugin_utils.errors import InputError
+from ansible_collections.avshift.remediation.plugins.plugin_utils.report import html_format
 
 FILES = {"report.json", "report.csv", "report.html", "report.junit.xml", "SHA256SUMS"}
 
@@ -439,19 +441,41 @@ SCRIPT_BREAKERS = ("</script><script>alert(3)</script>", "<!--<script>", "</SCRI
 
 
 @pytest.mark.parametrize("breaker", SCRIPT_BREAKERS)
-def test_html_data_block_holds_every_host_whatever_its_text(tmp_path, breaker):
-    hosts = [_host(f"{breaker}-{n}", "failed", message=f"{breaker} message") for n in range(2)] + [
-        _host("plain", "compliant")
+def test_html_data_blocks_hold_every_host_whatever_its_text(tmp_path, breaker):
+    hosts = [
+        _host(f"{breaker}-{n}", "failed", message=f"{breaker} message", os_family=breaker)
+        for n in range(2)
     ]
+    hosts.append(_host("plain", "compliant"))
     page = _raw(rep.write_reports(_report(*hosts), tmp_path))
-    start = page.index('<script type="application/json" id="host-data">')
-    # The browser ends the block at the first "</script" in any case: it must be its own.
-    end = page.lower().index("</script", start)
-    block = page[start:end]
-    assert "<!--" not in block and "<script" not in block.lower()[1:]
-    data = host_data(page[:end] + "</script>\n")
-    assert [entry[KEYS] for entry in data] == [h["host"].lower() for h in hosts]
+    for opening in ('<script type="text/plain" id="host-rows">', '<script type="application/json"'):
+        start = page.index(opening) + len(opening)
+        # The browser ends a block at the first "</script" in any case: it must be its own,
+        # and nothing before it may open a comment or a script.
+        end = page.lower().index("</script", start)
+        inside = page[start:end].lower()
+        assert "<!--" not in inside and "<script" not in inside
+        assert page[end:].startswith("</script>\n")
+    shown = page_hosts(page)
+    assert [host.keys[0] for host in shown] == [h["host"].lower() for h in hosts]
+    assert all(f"{breaker.lower()} message" in host.text for host in shown[:2])
     assert breaker not in page
+
+
+def test_a_row_that_would_end_its_data_block_is_refused_not_written(tmp_path, monkeypatch):
+    # The rows' text is escaped and the templates hold no script nor comment; were a
+    # template to write one, the page would break: rendering stops instead.
+    macros = Path(html_format.__file__).with_name("templates") / "macros.html.j2"
+    broken = macros.read_text(encoding="utf-8").replace(
+        '<span class="host">{{ host.name }}</span>', '<span class="host"><!--{{ host.name }}</span>'
+    )
+    monkeypatch.setattr(
+        html_format,
+        "_ENVIRONMENT",
+        html_format._ENVIRONMENT.overlay(loader=jinja2.DictLoader({"macros.html.j2": broken})),
+    )
+    with pytest.raises(ValueError, match="would end its data block"):
+        html_format.render_html(_report(_host("web-01", "compliant")), ["report.json"], "SUMS")
 
 
 def test_html_counts_are_the_report_summary(written):

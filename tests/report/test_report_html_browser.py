@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, sync_playwright
-from report_page import MARKUP, host_data
+from report_page import page_hosts
 from report_sample import (
     CHANGE_ID,
     CHANGE_ID_PATTERN,
@@ -129,12 +129,13 @@ class Watched:
         assert self.requests == []
 
     def assert_nothing_injected(self):
-        """Only the report's own script and its data block exist in the document, and
+        """Only the report's own script and its data blocks exist in the document, and
         no element that a host's data could have smuggled in."""
         page = self.page
         assert page.locator("script:not([type])").count() == 1
         assert page.locator('script[type="application/json"]#host-data').count() == 1
-        assert page.locator("script").count() == 2
+        assert page.locator('script[type="text/plain"]#host-rows').count() == 1
+        assert page.locator("script").count() == 3
         assert page.locator("img").count() == 0
         assert page.evaluate("() => document.querySelectorAll('[onerror]').length") == 0
 
@@ -810,8 +811,8 @@ def test_a_fleet_sized_report_keeps_a_hosts_findings_open_and_prints_every_host(
             return seen;
         }"""
     )
-    page_data = host_data(Path(fleet_files["html"]).read_text(encoding="utf-8"))
-    with_findings = sum(1 for host in page_data if "<details>" in host[MARKUP])
+    page_data = page_hosts(Path(fleet_files["html"]).read_text(encoding="utf-8"))
+    with_findings = sum(1 for host in page_data if "<details>" in host.markup)
     assert printed == {"bodies": FLEET_SIZE, "details": with_findings, "open": with_findings}
     assert watched.visible_hosts() == [name]
     assert evidence.is_visible()

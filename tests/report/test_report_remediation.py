@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from report_page import KEYS, STATUS, as_shown, assert_self_contained, host_data, sort_keys
+from report_page import as_shown, assert_self_contained, page_hosts, sort_keys
 from report_sample import (
     BATCH_FAILED,
     CHANGE_ID,
@@ -515,8 +515,8 @@ def test_remediation_html_shows_every_status_with_deferred(written):
 
 def test_status_sort_keys_put_deferred_between_failed_and_compliant(written):
     # What the page's Status column sorts by: each host's key for the second column.
-    hosts = host_data(Path(written["html"]).read_text(encoding="utf-8"))
-    rank = {host[STATUS]: host[KEYS + 1] for host in hosts}
+    hosts = page_hosts(Path(written["html"]).read_text(encoding="utf-8"))
+    rank = {host.status: host.keys[1] for host in hosts}
     assert set(rank) == set(rep.STATUSES)
     assert rank["failed"] < rank["deferred"] < rank["compliant"]
     # Interrupted ranks with failed: somebody has to look at it before the deferred.

@@ -3,12 +3,15 @@
   const table = document.getElementById('hosts');
   const controls = document.getElementById('controls');
   const data = document.getElementById('host-data');
-  if (!table || !controls || !data) return;
-  // A host: its status, its row group's markup (escaped where html_format.py wrote it),
-  // then its key for each column in the columns' order, null where it has none.
+  const rows = document.getElementById('host-rows');
+  if (!table || !controls || !data || !rows) return;
+  // A host: its status, the text its row and findings show (lower case), then its key
+  // for each column in the columns' order, null where it has none. Its row group's
+  // markup, escaped where html_format.py wrote it, is the same place in `markup`.
   const hosts = JSON.parse(data.textContent);
+  const markup = hosts.length ? rows.textContent.split('<>') : [];
   const STATUS = 0;
-  const MARKUP = 1;
+  const TEXT = 1;
   const KEYS = 2;
   // Rows are made for a few screenfuls of hosts and more as the reader scrolls to them:
   // a browser lays out every row it holds, and 20,000 of them take it tens of seconds.
@@ -35,7 +38,7 @@
     if (missing.length) {
       // Parsed in a table, where row groups belong; the markup was escaped as written.
       const holder = document.createElement('table');
-      holder.innerHTML = missing.map((index) => hosts[index][MARKUP]).join('');
+      holder.innerHTML = missing.map((index) => markup[index]).join('');
       Array.from(holder.tBodies).forEach((body, n) => {
         const index = missing[n];
         body.dataset.index = index;
@@ -91,32 +94,12 @@
     watch.observe(more);
   }
 
-  // What the filter looks in: the text a row and its findings show, lower case. Made
-  // once, just after the first rows are on screen, or when the filter first needs it.
-  const TAG = /<[^>]*>/g;
-  const ENTITY = /&(#x[0-9a-f]+|#[0-9]+|amp|lt|gt|quot|apos|nbsp);/gi;
-  const NAMED = {amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0'};
-  const character = (match, name) => {
-    const lower = name.toLowerCase();
-    if (lower[0] !== '#') return NAMED[lower];
-    const code = lower[1] === 'x' ? parseInt(lower.slice(2), 16) : parseInt(lower.slice(1), 10);
-    return String.fromCodePoint(code);
-  };
-  const haystacks = new Array(hosts.length);
-  const haystack = (index) => {
-    if (haystacks[index] === undefined) {
-      haystacks[index] = hosts[index][MARKUP].replace(TAG, ' ').replace(ENTITY, character)
-        .toLowerCase();
-    }
-    return haystacks[index];
-  };
-  setTimeout(() => hosts.forEach((_, index) => haystack(index)), 0);
-
   function applyFilter() {
-    const query = text.value.trim().toLowerCase();
+    // As the text it looks in: lower case, one space for each run of white space.
+    const query = text.value.trim().toLowerCase().replace(/\s+/g, ' ');
     const wanted = status.value;
     matching = order.filter((index) => (!wanted || hosts[index][STATUS] === wanted) &&
-      (!query || haystack(index).includes(query)));
+      (!query || hosts[index][TEXT].includes(query)));
     render();
   }
   text.addEventListener('input', applyFilter);
