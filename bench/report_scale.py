@@ -63,11 +63,6 @@ _TIMED_ACTION = """async (action) => {
   return (performance.now() - started) / 1000;
 }"""
 
-_INDEX_TIME = """() => {
-  const [entry] = performance.getEntriesByName('avshift-filter-index', 'measure');
-  return entry ? entry.duration / 1000 : null;
-}"""
-
 # Run by the baseline's own Python path: renders its page of a report, timed.
 _RENDER_BASELINE = """
 import json, sys, time
@@ -129,11 +124,6 @@ def page_round(browser, html: Path) -> dict:
     figures = {"open": time.perf_counter() - started}
     figures["filter"] = page.evaluate(_TIMED_ACTION, "filter")
     figures["sort"] = page.evaluate(_TIMED_ACTION, "sort")
-    # The one task after the first frame in which the page makes the filter's index:
-    # between the figures above, and so shown on its own.
-    index = page.evaluate(_INDEX_TIME)
-    if index is not None:
-        figures["index"] = index
     page.close()
     return figures
 
@@ -145,14 +135,12 @@ def page_times(browser, pages: dict[str, Path]) -> dict:
         for name, html in pages.items():
             rounds[name].append(page_round(browser, html))
     return {
-        name: {what: statistics.median(r[what] for r in runs if what in r) for what in runs[0]}
+        name: {what: statistics.median(r[what] for r in runs) for what in runs[0]}
         for name, runs in rounds.items()
     }
 
 
 def _goal(what: str, seconds: float) -> str:
-    if what not in GOALS:
-        return f"{seconds:.2f} s"
     return f"{seconds:.2f} s ({'met' if seconds < GOALS[what] else 'not met'})"
 
 
