@@ -20,6 +20,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTBED_OUT = Path(os.environ.get("AVSHIFT_TESTBED_OUT", "/var/lib/avshift-testbed"))
+# Where each host sees TESTBED_OUT, read-only.
+TESTBED_SRV = "/srv/avshift-testbed"
 CONTAINERS_CONF = ROOT / "tests" / "testbed" / "containers.conf"
 IMAGE = "localhost/avshift-debian12"
 PODMAN_ENV = {**os.environ, "CONTAINERS_CONF": str(CONTAINERS_CONF)}
@@ -49,9 +51,15 @@ def apt_update(name: str) -> None:
         in_host(name, "apt-get", "update", "-qq")
 
 
+def seed_apt_lists(name: str) -> None:
+    """Start the host's apt lists from the test bed's copy (tests/testbed/apt-lists): its
+    apt-get update then fetches what changed since, not all of Debian's lists again."""
+    in_host(name, "cp", "-p", "-r", f"{TESTBED_SRV}/apt-lists/.", "/var/lib/apt/lists/")
+
+
 def require_testbed() -> None:
     missing = podman("image", "exists", IMAGE, check=False).returncode != 0
-    if missing or not (TESTBED_OUT / "packages").is_dir():
+    if missing or not all((TESTBED_OUT / part).is_dir() for part in ("packages", "apt-lists")):
         pytest.fail(f"the test bed is not built: run tests/testbed/setup.sh as root ({IMAGE})")
 
 
@@ -68,7 +76,7 @@ def start_host(name: str, packages: tuple[str, ...] = KASPERSKY_DOUBLES) -> None
         "--systemd=always",
         "--pull=never",
         "-v",
-        f"{TESTBED_OUT}:/srv/avshift-testbed:ro",
+        f"{TESTBED_OUT}:{TESTBED_SRV}:ro",
         IMAGE,
         "/sbin/init",
     )
@@ -77,9 +85,10 @@ def start_host(name: str, packages: tuple[str, ...] = KASPERSKY_DOUBLES) -> None
         name,
         "sh",
         "-c",
-        "printf 'Types: deb\\nURIs: file:///srv/avshift-testbed/packages/apt\\nSuites: ./\\n"
+        f"printf 'Types: deb\\nURIs: file://{TESTBED_SRV}/packages/apt\\nSuites: ./\\n"
         "Trusted: yes\\n' > /etc/apt/sources.list.d/avshift-testbed.sources",
     )
+    seed_apt_lists(name)
     apt_update(name)
     if packages:
         install(name, *packages)
@@ -154,9 +163,9 @@ def start_clamav(name: str) -> None:
         name,
         "sh",
         "-ec",
-        "cp /srv/avshift-testbed/clamav/*.hdb /var/lib/clamav/"
+        f"cp {TESTBED_SRV}/clamav/*.hdb /var/lib/clamav/"
         " && mkdir -p /etc/systemd/system/clamav-daemon.service.d"
-        " && cp /srv/avshift-testbed/clamav/clamav-daemon-offline.conf"
+        f" && cp {TESTBED_SRV}/clamav/clamav-daemon-offline.conf"
         " /etc/systemd/system/clamav-daemon.service.d/"
         " && systemctl daemon-reload && systemctl restart clamav-daemon"
         " && systemctl is-active clamav-daemon",

@@ -228,22 +228,24 @@ build_derived_images() {
 # ---------------------------------------------------------------------------------------
 # Artefacts built in the builder image: dummy packages + repositories, ClamAV signatures
 # ---------------------------------------------------------------------------------------
-# build_artefact KIND DIGEST SCRIPT: runs SCRIPT in a throw-away builder container that
-# writes to a fresh directory, then swaps it in, so a failed or concurrent build never
-# leaves a half-written repository behind.
+# build_artefact KIND DIGEST SCRIPT [IMAGE NETWORK]: runs SCRIPT in a throw-away
+# container (the builder image, no network, unless told) that writes to a fresh
+# directory, then swaps it in, so a failed or concurrent build never leaves a
+# half-written repository behind.
 build_artefact() {
     local kind=$1 digest=$2 script=$3 target="$AVSHIFT_TESTBED_OUT/$1" fresh
+    local image=${4:-$IMAGE_BUILDER} network=${5:-none}
     if [ -z "$REBUILD" ] && [ "$(cat "$target/.digest" 2>/dev/null)" = "$digest" ]; then
         log "reusing $target (digest $digest)"
         return 0
     fi
     mkdir -p "$AVSHIFT_TESTBED_OUT"
     fresh="$(mktemp -d "$AVSHIFT_TESTBED_OUT/.$kind.XXXXXX")"
-    podman run --rm --pull=never --network=none \
+    podman run --rm --pull=never --network="$network" \
         -v "$TESTBED_DIR:/testbed:ro" -v "$fresh:/out" \
-        "$IMAGE_BUILDER" "/testbed/$script" /out || {
+        "$image" "/testbed/$script" /out || {
         rm -rf "$fresh"
-        die "$script failed in $IMAGE_BUILDER"
+        die "$script failed in $image"
     }
     echo "$digest" >"$fresh/.digest"
     chmod 0755 "$fresh"
@@ -317,6 +319,13 @@ main() {
         build_artefact packages "$packages_digest" packages/build.sh
     run_step "offline ClamAV signatures -> $AVSHIFT_TESTBED_OUT/clamav" \
         build_artefact clamav "$clamav_digest" clamav/build.sh
+    # Debian's lists change every few hours; a day-old copy still saves most of each
+    # host's download, and is fetched again daily.
+    local lists_digest
+    lists_digest="$(echo "$DIGEST_DEBIAN $(digest_of_tree "$TESTBED_DIR/apt-lists")" \
+        "$(date -u +%F)" | short_digest)"
+    run_step "Debian's apt lists for the test hosts -> $AVSHIFT_TESTBED_OUT/apt-lists" \
+        build_artefact apt-lists "$lists_digest" apt-lists/build.sh "$IMAGE_DEBIAN" host
 
     # Images of earlier builds lose their tag when rebuilt; drop them (only ours: they
     # carry our label) so repeated rebuilds do not fill the disk.
