@@ -50,20 +50,21 @@
     return indexes.map((index) => bodies.get(index));
   }
 
-  function place(list) {
-    for (const body of onScreen) body.remove();
+  function append(list) {
     const fragment = document.createDocumentFragment();
     for (const body of list) fragment.appendChild(body);
     table.insertBefore(fragment, noMatch);
-    onScreen = list;
+    onScreen = onScreen.concat(list);
+  }
+
+  function place(list) {
+    for (const body of onScreen) body.remove();
+    onScreen = [];
+    append(list);
   }
 
   function showMore() {
-    const next = bodiesOf(matching.slice(onScreen.length, onScreen.length + STEP));
-    const fragment = document.createDocumentFragment();
-    for (const body of next) fragment.appendChild(body);
-    table.insertBefore(fragment, noMatch);
-    onScreen = onScreen.concat(next);
+    append(bodiesOf(matching.slice(onScreen.length, onScreen.length + STEP)));
     counted();
   }
 
