@@ -115,6 +115,7 @@ class ActionModule(ActionBase):
             # How to read each product's signature time and real-time protection: the
             # catalogue says; Windows reads Defender's from its own status part.
             module_args["protection"] = catalogue.protection_probes(families[0].id)
+            module_args["unit_file_patterns"] = catalogue.unit_file_patterns(families[0].id)
         collected = host_family.execute(self, COLLECTOR, families[0], module_args, task_vars)
         result["warnings"] = list(result.get("warnings", [])) + list(
             collected.get("warnings") or []

@@ -142,7 +142,9 @@ KINDS = {
     "services": {
         "name_field": "name",
         "families": ("linux", "windows"),
-        "doc": "systemd units (or SysV scripts) / Windows services",
+        "doc": "systemd units (or SysV scripts) / Windows services. On systemd: every "
+        "loaded unit, and installed units that are not loaded when the catalogue names "
+        "their service; a unit's start_mode is read only for those",
         "fields": {
             "display_name": ("string", ("linux", "windows")),
             "state": ("state", ("linux", "windows")),

@@ -661,6 +661,24 @@ def probe_protection(probes, run_command, get_bin_path, process_names, now):
     return entries
 
 
+def _list_unit_files(run_command, systemctl, patterns):
+    """`systemctl list-unit-files`, of the unit files matching the patterns when given.
+
+    systemctl exits non-zero when it lists no unit file (verb_list_unit_files in
+    systemd's src/systemctl/systemctl-list-unit-files.c returns -ENOENT), which with
+    patterns only means none matched: that answer, with nothing on stdout or stderr, is
+    an empty list, not a failure."""
+    argv = [systemctl] + SYSTEMCTL_UNIT_FILES_ARGS
+    if patterns is not None:
+        if not patterns:
+            return 0, "", ""
+        argv += ["--"] + list(patterns)
+    rc, out, err = run_command(argv)
+    if rc > 0 and patterns and not out.strip() and not err.strip():
+        return 0, "", ""
+    return rc, out, err
+
+
 def collect(
     run_command,
     get_bin_path,
@@ -668,6 +686,7 @@ def collect(
     proc="/proc",
     systemd_dir="/run/systemd/system",
     protection=(),
+    unit_file_patterns=None,
 ):
     """The raw inventory, warnings, and an error when nothing of the host could be read.
 
@@ -677,6 +696,9 @@ def collect(
     could wrongly look compliant, so the classifier never calls such a host compliant.
     protection: the probes (dicts with "product" and "probe", see PROBES) whose products'
     signature time and real-time protection are read.
+    unit_file_patterns: systemd globs; installed units that are not loaded are listed
+    only when their unit file matches one (None: every unit file). Loaded units are
+    always all listed.
     """
     warnings = []
     unreadable = []
@@ -722,7 +744,9 @@ def collect(
     systemctl = get_bin_path("systemctl")
     if systemctl and os.path.isdir(systemd_dir):
         rc_units, units, err_units = run_command([systemctl] + SYSTEMCTL_UNITS_ARGS)
-        rc_files, unit_files, err_files = run_command([systemctl] + SYSTEMCTL_UNIT_FILES_ARGS)
+        rc_files, unit_files, err_files = _list_unit_files(
+            run_command, systemctl, unit_file_patterns
+        )
         if rc_units == 0:
             inventory["services"] = parse_systemctl(units, unit_files if rc_files == 0 else "")
         else:

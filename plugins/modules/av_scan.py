@@ -86,6 +86,15 @@ options:
           - C(mdatp) only. The mdatp command; its presence means the product is on the host.
           - Defaults to C(/usr/bin/mdatp).
         type: str
+  unit_file_patterns:
+    description:
+      - Internal; the action plugin passes systemd globs of the catalogue's service names
+        for the host's OS family. Installed services that are not loaded are listed only
+        when their unit file matches one; loaded services are all listed.
+      - Not given, every unit file is listed, which makes systemd work out each one's
+        enablement state (over a second on a host with a few hundred).
+    type: list
+    elements: str
   python_floor:
     description:
       - Internal; the action plugin passes the oldest host Python the collector
@@ -217,6 +226,7 @@ def main():
             "policy": {"type": "raw"},
             "return_inventory": {"type": "bool", "default": False},
             "python_floor": {"type": "list", "elements": "int"},
+            "unit_file_patterns": {"type": "list", "elements": "str"},
             "protection": {
                 "type": "list",
                 "elements": "dict",
@@ -255,6 +265,7 @@ def main():
         module.get_bin_path,
         module.params["paths"],
         protection=module.params["protection"],
+        unit_file_patterns=module.params["unit_file_patterns"],
     )
     for warning in warnings:
         module.warn(warning)

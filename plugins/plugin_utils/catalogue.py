@@ -82,6 +82,7 @@ _FAMILY_KEYS = {
 BEFORE_REMOVAL = ("always", "servers", "never")
 _WILDCARDS = re.compile(r"[*?\[]")
 _WILDCARD_RUNS = re.compile(r"\[[^\]]*\]|[*?]")
+_CLASSES = re.compile(r"(\[[^\]]*\])")
 _BUCKET = 3  # a pattern's literal prefix length used as its bucket key
 _NO_PRODUCTS: list = []  # shared and never mutated: most names match nothing
 _FLOATING_MIN_LITERALS = 12  # a pattern with a leading "*" must still say much
@@ -91,6 +92,20 @@ _SUFFIXES = {
     "processes": (".exe",),
     "drivers": (".sys", ".ko", ".ko.xz", ".ko.gz", ".ko.zst"),
 }
+
+
+def _any_case(pattern: str) -> str:
+    """A glob for fnmatch(3) that matches what the lower-case pattern matches, in any
+    letter case: systemd matches unit names case-sensitively, the catalogue does not."""
+    parts = []
+    for part in _CLASSES.split(pattern):
+        if part.startswith("[") and part.endswith("]") and len(part) > 2:
+            negate = part[1] if part[1] in "!^" else ""
+            body = part[1 + len(negate) : -1]
+            parts.append(f"[{negate}{body}{body.upper() if body.upper() != body else ''}]")
+        else:
+            parts.append("".join(f"[{c}{c.upper()}]" if c.upper() != c else c for c in part))
+    return "".join(parts)
 
 
 def _strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
@@ -255,11 +270,15 @@ class NameIndex:
     buckets: dict[str, list[tuple[int, re.Pattern, Product, str]]] = field(default_factory=dict)
     floating: list[tuple[str, int, re.Pattern, Product, str]] = field(default_factory=list)
     exact_grades: dict[tuple[str, Product], str] = field(default_factory=dict)
+    # Every name and pattern in its compared form, once, in catalogue order.
+    written: list[str] = field(default_factory=list)
 
     def add(
         self, pattern: str, product: Product, kind: str, source: str, grade: str = UNVERIFIED
     ) -> None:
         normalized = normalize(kind, pattern)
+        if normalized not in self.written:
+            self.written.append(normalized)
         wildcard = _WILDCARDS.search(normalized)
         if wildcard is None:
             candidates = self.exact.setdefault(normalized, [])
@@ -389,6 +408,29 @@ class Catalogue:
             for product in products
             if product.os_family == os_family and product.protection_probe is not None
         ]
+
+    def unit_file_patterns(self, os_family: str) -> list[str]:
+        """systemd unit-file globs that match every unit file whose service the catalogue
+        names for the OS family, in any letter case, and the template of a named
+        instance (a loaded instance takes its start mode from it).
+
+        The collector lists only these unit files: listing every one makes systemd work
+        out each file's enablement state, 0.37 s on a test host with 99 service units
+        and over a second with a few hundred (systemd/systemd#14730, #29181); with
+        patterns systemd works out only the matching ones."""
+        sig = self.signatures[os_family]
+        indexes = (sig.indexes.get("services"), sig.publisher_indexes.get("services"))
+        globs: list[str] = []
+        for index in indexes:
+            for name in index.written if index is not None else ():
+                forms = [name]
+                if "@" in name:
+                    forms.append(name.split("@", 1)[0] + "@")
+                for form in forms:
+                    glob = _any_case(form) + ".service"
+                    if glob not in globs:
+                        globs.append(glob)
+        return globs
 
     def product(self, vendor: str, product_id: str, os_family: str) -> Product | None:
         for product in self.products.get(vendor, ()):

@@ -9,6 +9,7 @@ matching what hosts really show fails here too.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import json
 import re
 from pathlib import Path
@@ -797,3 +798,46 @@ def test_a_floating_pattern_grades_only_its_own_product(tmp_path):
     agent = catalogue.product("kaspersky", "agent", "windows")
     name = "The Kaspersky Other Thing"
     assert catalogue.evidence_grade("windows", "kaspersky", agent, "package", name) == "unverified"
+
+
+def _unit_files_listed(globs: list[str], unit_file: str) -> bool:
+    # systemd matches list-unit-files patterns with fnmatch(3), case-sensitively.
+    return any(fnmatch.fnmatchcase(unit_file, glob) for glob in globs)
+
+
+@pytest.mark.parametrize("os_family", sorted(CATALOGUE.signatures))
+def test_the_unit_files_listed_are_those_whose_service_the_catalogue_names(os_family):
+    """The collector asks systemd only for unit files matching these globs, so a
+    catalogued service that is installed but not loaded must match one in any letter
+    case, and names the catalogue would not attribute need not."""
+    globs = CATALOGUE.unit_file_patterns(os_family)
+    index = CATALOGUE.signatures[os_family].indexes["services"]
+    names = set()
+    for written in index.written:
+        for concrete in (written.replace("*", "x-2").replace("?", "q"), written):
+            concrete = re.sub(r"\[!?\^?([^\]-])[^\]]*\]", r"\1", concrete)
+            names |= {concrete, concrete.upper(), concrete.title(), concrete + "x", "x" + concrete}
+    names |= {"cron", "ssh", "getty@tty1", "kesl-lookalike", "clamav-freshclam"}
+    assert names
+    for name in sorted(names):
+        attributed = bool(index.lookup(normalize("services", name)))
+        assert _unit_files_listed(globs, name + ".service") == attributed, (name, attributed)
+
+
+def test_a_named_service_instance_lists_its_template_for_its_start_mode(tmp_path):
+    path = _write_catalogue(
+        tmp_path,
+        MINIMAL_CATALOGUE
+        + "  clamav:\n    name: ClamAV\n    products:\n      clamav_linux:\n"
+        + "        linux: {services: [clamd@scan, 'Kav[0-9]-x*'], %s}\n"
+        % (UNVERIFIED % "[clamd@scan, 'Kav[0-9]-x*']"),
+    )
+    globs = load_catalogue(path).unit_file_patterns("linux")
+    assert _unit_files_listed(globs, "clamd@scan.service")
+    assert _unit_files_listed(globs, "clamd@.service")
+    assert _unit_files_listed(globs, "CLAMD@.service")
+    assert not _unit_files_listed(globs, "clamd@other.service")
+    assert not _unit_files_listed(globs, "clamd.service")
+    assert _unit_files_listed(globs, "KAV7-Xyz.service")
+    assert not _unit_files_listed(globs, "kavx-x.service")
+    assert not _unit_files_listed(globs, "kav7-x.socket")
