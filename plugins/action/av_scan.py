@@ -26,6 +26,7 @@ COLLECTOR = "avshift.remediation.av_scan"
 ARGUMENT_SPEC = {
     "policy": {"type": "raw"},
     "return_inventory": {"type": "bool", "default": False},
+    "fail_when_non_compliant": {"type": "bool", "default": False},
 }
 
 # ansible-playbook's strategy imports this plugin in its own process, then forks a worker
@@ -160,4 +161,8 @@ class ActionModule(ActionBase):
         result["ansible_facts"] = {"avshift_scan": verdict}
         if args["return_inventory"]:
             result["inventory"] = inventory
+        if args["fail_when_non_compliant"] and not verdict["compliant"]:
+            # Ansible sets no facts from a failed task: the verdict is in the result.
+            result["failed"] = True
+            result["msg"] = f"{verdict['host']} is not compliant: {'; '.join(verdict['reasons'])}"
         return result

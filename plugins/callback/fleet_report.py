@@ -325,9 +325,15 @@ class CallbackModule(CallbackBase):
         res = _part(result, "result")
         action = _action(task)
         message = failure_message(res, bool(task.no_log))
-        if classify_result(action) == "window":
+        kind = classify_result(action)
+        if kind == "window":
             self._record("window", host=host, failed=True, result={**_window(res), "msg": message})
             return
+        # A scan that read the host and failed it for not being compliant
+        # (fail_when_non_compliant) still has its verdict.
+        scanned = kind == "scan" and "compliant" in res
+        if scanned:
+            self._record("scan", host=host, verdict=scan_payload(res))
         self._record(
             "failed",
             host=host,
@@ -336,6 +342,7 @@ class CallbackModule(CallbackBase):
             message=message,
             ignored=bool(ignore_errors),
             rescuable=_rescuable(task),
+            **({"scanned": True} if scanned else {}),
         )
 
     def v2_runner_on_unreachable(self, result):

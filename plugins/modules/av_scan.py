@@ -30,6 +30,13 @@ options:
     description: Also return the raw inventory the collector gathered.
     type: bool
     default: false
+  fail_when_non_compliant:
+    description:
+      - Fail the task when the host is not compliant, after the scan. The verdict is in
+        the task's result and the fleet report either way; Ansible sets no facts from a
+        failed task, so C(ansible_facts.avshift_scan) then stays unset.
+    type: bool
+    default: false
   paths:
     description:
       - Internal; the action plugin passes the catalogue's paths for the host's OS family.
@@ -225,6 +232,7 @@ def main():
             "paths": {"type": "list", "elements": "str", "default": []},
             "policy": {"type": "raw"},
             "return_inventory": {"type": "bool", "default": False},
+            "fail_when_non_compliant": {"type": "bool", "default": False},
             "python_floor": {"type": "list", "elements": "int"},
             "unit_file_patterns": {"type": "list", "elements": "str"},
             "protection": {

@@ -12,7 +12,9 @@ Events are plain dicts with a `type`:
 - `run`: the run starts (playbook, inventory, check_mode, tool_version, ...)
 - `play`: a play starts, with the `hosts` it will work on
 - `scan`: an av_scan result (`verdict`) for a host
-- `failed`: a task failed on a host (`action`, `message`, `ignored`, `rescuable`)
+- `failed`: a task failed on a host (`action`, `message`, `ignored`, `rescuable`;
+  `scanned` when it is a scan that read the host and failed it for its verdict, which
+  a `scan` event just before holds)
 - `unreachable`: a host could not be reached (`message`)
 - `window`: a change_window result (`result`, `failed` when it refused the run)
 - `evidence`: a remediation step of a host (`event`, `at`, `data`)
@@ -163,7 +165,7 @@ class RunFold:
         record.seen = True
         message = event.get("message") or "failed"
         record.last_step = f"a failed task ({event.get('task') or event.get('action')})"
-        if classify_result(event.get("action") or "") == "scan":
+        if classify_result(event.get("action") or "") == "scan" and not event.get("scanned"):
             # An ignored scan failure still means the host was not read.
             record.scan = None
             record.scan_after_plan = None

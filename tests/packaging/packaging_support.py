@@ -69,3 +69,20 @@ def build(collection: Path, output: Path) -> Path:
     tarball = output / TARBALL_NAME
     assert tarball.is_file(), f"ansible-galaxy did not write {tarball}: {done.stdout}"
     return tarball
+
+
+def audit_locally(reports: Path, *extra_vars: str) -> subprocess.CompletedProcess:
+    """playbooks/audit.yml on this machine with the fleet report, extra vars given."""
+    argv = [str(BIN / "ansible-playbook"), "-i", str(ROOT / "inventories" / "local")]
+    for extra in (*extra_vars, f"ansible_python_interpreter={sys.executable}"):
+        argv += ["-e", extra]
+    return subprocess.run(
+        [*argv, str(ROOT / "playbooks" / "audit.yml")],
+        capture_output=True,
+        text=True,
+        env=quiet_env(
+            ANSIBLE_CALLBACKS_ENABLED="avshift.remediation.fleet_report",
+            AVSHIFT_REPORT_DIR=str(reports),
+        ),
+        check=False,
+    )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import re
 
 import pytest
 import yaml
-from packaging_support import BIN, ROOT, quiet_env
+from packaging_support import ROOT, audit_locally
 
 ROLES = sorted(path.name for path in (ROOT / "roles").iterdir() if path.is_dir())
 
@@ -77,38 +76,26 @@ def test_every_variable_a_role_defines_carries_its_prefix(role):
 def test_every_role_warns_about_old_names_first_then_takes_their_values(role):
     tasks_dir = ROOT / "roles" / role / "tasks"
     tasks = yaml.safe_load((tasks_dir / "main.yml").read_text())
+    included = tasks[0].get("ansible.builtin.include_tasks")
+    if included:
+        # The audit's: both run only where a variable is named like an old name (its
+        # tasks/main.yml), a pattern that must match every one of them.
+        [pattern] = re.findall(r"varnames', '([^']+)'", tasks[0]["when"])
+        olds = [name[len("avshift_") :] for name in _options(role)]
+        assert olds and all(re.match(pattern, old) for old in olds), (pattern, olds)
+        assert not re.match(pattern, "avshift_audit_policy")
+        tasks = yaml.safe_load((tasks_dir / included).read_text())
     assert "avshift.remediation.renamed_variables" in tasks[0]
     registered = tasks[0]["register"]
     taking = tasks[1]
-    included = taking.get("ansible.builtin.include_tasks")
-    if included:
-        # The audit's: the loop runs only where an old name is set (its tasks/main.yml).
-        assert taking["when"] == f"{registered}.take != {{}}"
-        taking = yaml.safe_load((tasks_dir / included).read_text())[0]
     assert taking["loop"] == f"{{{{ {registered}.take | dict2items }}}}"
     assert taking["no_log"] is True
-
-
-def _audit(reports, *extra_vars: str) -> subprocess.CompletedProcess:
-    argv = [str(BIN / "ansible-playbook"), "-i", str(ROOT / "inventories" / "local")]
-    for extra in (*extra_vars, f"ansible_python_interpreter={sys.executable}"):
-        argv += ["-e", extra]
-    return subprocess.run(
-        [*argv, str(ROOT / "playbooks" / "audit.yml")],
-        capture_output=True,
-        text=True,
-        env=quiet_env(
-            ANSIBLE_CALLBACKS_ENABLED="avshift.remediation.fleet_report",
-            AVSHIFT_REPORT_DIR=str(reports),
-        ),
-        check=False,
-    )
 
 
 def test_an_old_name_still_works_and_says_it_is_deprecated(tmp_path):
     policy = ROOT / "tests" / "data" / "policies" / "strict.yml"
     reports = tmp_path / "reports"
-    done = _audit(reports, f"audit_policy={policy}")
+    done = audit_locally(reports, f"audit_policy={policy}")
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads((reports / "report.json").read_text())
     assert report["run"]["policy"]["source"] == str(policy)
@@ -119,7 +106,7 @@ def test_an_old_name_still_works_and_says_it_is_deprecated(tmp_path):
 def test_the_new_name_wins_over_the_old_one(tmp_path):
     policy = ROOT / "tests" / "data" / "policies" / "strict.yml"
     reports = tmp_path / "reports"
-    done = _audit(
+    done = audit_locally(
         reports, f"avshift_audit_policy={policy}", f"audit_policy={tmp_path / 'none.yml'}"
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -128,7 +115,7 @@ def test_the_new_name_wins_over_the_old_one(tmp_path):
 
 
 def test_a_value_under_an_old_name_is_checked_by_the_roles_argument_spec(tmp_path):
-    done = _audit(tmp_path / "reports", "audit_fail_when_non_compliant=maybe")
+    done = audit_locally(tmp_path / "reports", "audit_fail_when_non_compliant=maybe")
     assert done.returncode != 0
     output = " ".join(done.stdout.split())
     assert (
