@@ -14,7 +14,11 @@ from ansible.module_utils import basic as ansible_module_basic
 from ansible.module_utils.ansible_release import __version__ as ansible_core_version
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.avshift.remediation.plugins.plugin_utils import contract, host_family
+from ansible_collections.avshift.remediation.plugins.plugin_utils import (
+    contract,
+    host_family,
+    old_names,
+)
 from ansible_collections.avshift.remediation.plugins.plugin_utils.catalogue import (
     load_catalogue,
 )
@@ -27,6 +31,7 @@ ARGUMENT_SPEC = {
     "policy": {"type": "raw"},
     "return_inventory": {"type": "bool", "default": False},
     "fail_when_non_compliant": {"type": "bool", "default": False},
+    "take_old_names": {"type": "bool", "default": False},
 }
 
 # ansible-playbook's strategy imports this plugin in its own process, then forks a worker
@@ -60,6 +65,26 @@ class ActionModule(ActionBase):
         if not isinstance(spec, str):
             raise AnsibleActionFail("policy: expected a path or a mapping")
         return load_policy(self._find_needle("files", spec), catalogue)
+
+    def _take_old_names(self, args, task_vars, result) -> dict:
+        """The calling role's variables are this action's options under its prefix
+        (avshift_audit_policy gives policy): values set under their names before 0.2.0
+        replace the options their new names gave with the role's defaults, with a warning.
+        Here rather than in a task of the role: every task costs every host a worker
+        process of the controller, and the audit runs on whole fleets."""
+        prefix = old_names.role_prefix(self._task)
+        if prefix is None:
+            raise AnsibleActionFail("take_old_names: call av_scan from a role")
+        options = old_names.role_options(self._task) or {}
+        variables = [prefix + option for option in ARGUMENT_SPEC if prefix + option in options]
+        if not variables:
+            return args
+        found = old_names.find(self._task, self._templar, task_vars, variables)
+        if found.renamed:
+            result["deprecations"] = found.deprecations()
+        # Checked against the role's argument spec, whose types are this action's.
+        taken = {new[len(prefix) :]: value for new, value in found.values.items()}
+        return {**args, **{key: value for key, value in taken.items() if value is not None}}
 
     def _interpreter(self, task_vars) -> str:
         discovered = getattr(self, "_discovered_interpreter", None)
@@ -99,6 +124,8 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp  # no longer has any effect
         args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
+        if args["take_old_names"]:
+            args = self._take_old_names(args, task_vars or {}, result)
         started = time.monotonic()
         try:
             catalogue = load_catalogue()

@@ -37,6 +37,15 @@ options:
         failed task, so C(ansible_facts.avshift_scan) then stays unset.
     type: bool
     default: false
+  take_old_names:
+    description:
+      - Inside a role whose variables are these options under the role's prefix (the
+        audit role's C(avshift_audit_policy) gives O(policy)), take the values set under
+        their names before 0.2.0 (C(audit_policy)) while the new names have the role's
+        defaults, and say so as a deprecation warning. The old names go in 0.3.0.
+      - The audit role's one task sets it, so the audit stays one task per host.
+    type: bool
+    default: false
   paths:
     description:
       - Internal; the action plugin passes the catalogue's paths for the host's OS family.
@@ -233,6 +242,7 @@ def main():
             "policy": {"type": "raw"},
             "return_inventory": {"type": "bool", "default": False},
             "fail_when_non_compliant": {"type": "bool", "default": False},
+            "take_old_names": {"type": "bool", "default": False},
             "python_floor": {"type": "list", "elements": "int"},
             "unit_file_patterns": {"type": "list", "elements": "str"},
             "protection": {

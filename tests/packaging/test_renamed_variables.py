@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
+import subprocess
 
 import pytest
 import yaml
-from packaging_support import ROOT, audit_locally
+from packaging_support import BIN, ROOT, audit_locally, quiet_env
+
+from ansible_collections.avshift.remediation.plugins.action import av_scan
 
 ROLES = sorted(path.name for path in (ROOT / "roles").iterdir() if path.is_dir())
 
@@ -74,22 +76,60 @@ def test_every_variable_a_role_defines_carries_its_prefix(role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_role_warns_about_old_names_first_then_takes_their_values(role):
-    tasks_dir = ROOT / "roles" / role / "tasks"
-    tasks = yaml.safe_load((tasks_dir / "main.yml").read_text())
-    included = tasks[0].get("ansible.builtin.include_tasks")
-    if included:
-        # The audit's: both run only where a variable is named like an old name (its
-        # tasks/main.yml), a pattern that must match every one of them.
-        [pattern] = re.findall(r"varnames', '([^']+)'", tasks[0]["when"])
-        olds = [name[len("avshift_") :] for name in _options(role)]
-        assert olds and all(re.match(pattern, old) for old in olds), (pattern, olds)
-        assert not re.match(pattern, "avshift_audit_policy")
-        tasks = yaml.safe_load((tasks_dir / included).read_text())
+    tasks = yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text())
+    scan = tasks[0].get("avshift.remediation.av_scan")
+    if scan is not None:
+        # The audit's one task: av_scan takes the old names itself, for options whose
+        # role variables are its own options under the role's prefix, of the same
+        # types and defaults (so the check of the scan's options is the role's).
+        assert len(tasks) == 1 and scan["take_old_names"] is True
+        prefix = f"avshift_{role}_"
+        spec = av_scan.ARGUMENT_SPEC
+        for name, option in _specs(role).items():
+            own = spec[name[len(prefix) :]]
+            assert option["type"] == own["type"], name
+            assert option.get("default") == own.get("default"), name
+            assert name in scan[name[len(prefix) :]], (name, scan)
+        return
     assert "avshift.remediation.renamed_variables" in tasks[0]
     registered = tasks[0]["register"]
     taking = tasks[1]
     assert taking["loop"] == f"{{{{ {registered}.take | dict2items }}}}"
     assert taking["no_log"] is True
+
+
+def test_the_audit_playbook_runs_one_task_per_host():
+    """The scan checks the role's variables itself (above), so the playbook leaves out
+    ansible-core's check: each task costs every host a worker process of the controller."""
+    done = subprocess.run(
+        [
+            str(BIN / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "--list-tasks",
+            str(ROOT / "playbooks" / "audit.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        env=quiet_env(),
+        check=True,
+    )
+    listed = done.stdout.split("tasks:", 1)[1].strip().splitlines()
+    assert [line.split("\t")[0].strip() for line in listed] == [
+        "avshift.remediation.audit : Scan for disallowed and approved antivirus"
+    ], done.stdout
+
+
+def test_a_wrong_value_under_the_new_name_fails_the_audit_before_the_scan(tmp_path):
+    reports = tmp_path / "reports"
+    done = audit_locally(reports, "avshift_audit_fail_when_non_compliant=maybe")
+    assert done.returncode != 0
+    output = " ".join(done.stdout.split())
+    assert "argument 'fail_when_non_compliant' is of type" in output, output[-2000:]
+    assert "The value 'maybe' is not a valid boolean" in output
+    report = json.loads((reports / "report.json").read_text())
+    # Refused before the collector ran: the host is not reported compliant.
+    assert [host["status"] for host in report["hosts"]] != ["compliant"]
 
 
 def test_an_old_name_still_works_and_says_it_is_deprecated(tmp_path):
