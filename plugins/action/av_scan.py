@@ -75,11 +75,9 @@ class ActionModule(ActionBase):
         prefix = old_names.role_prefix(self._task)
         if prefix is None:
             raise AnsibleActionFail("take_old_names: call av_scan from a role")
-        options = old_names.role_options(self._task) or {}
-        variables = [prefix + option for option in ARGUMENT_SPEC if prefix + option in options]
-        if not variables:
-            return args
-        found = old_names.find(self._task, self._templar, task_vars, variables)
+        # The role's own variables, each of them one of these options under its prefix
+        # (tests/packaging/test_renamed_variables.py).
+        found = old_names.find(self._task, self._templar, task_vars)
         if found.renamed:
             result["deprecations"] = found.deprecations()
         # Checked against the role's argument spec, whose types are this action's.
